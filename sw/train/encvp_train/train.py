@@ -1,0 +1,306 @@
+"""Quantization-aware training of an encvp network.
+
+    OMP_WAIT_POLICY=PASSIVE PYTHONPATH=sw/train /usr/bin/python3 -m encvp_train.train \\
+        --config configs/train/cifar10-1mb.json --out runs/cifar10-1mb [--resume]
+
+Writes into ``--out``: ``train.log`` (everything printed), ``metrics.jsonl`` (one record per
+epoch), ``last.pt`` (every epoch, for ``--resume``), ``best.pt`` (best validation accuracy, the
+checkpoint to export), ``config.json`` (the normalized config).
+
+Validation is a fixed, seeded hold-out of the training set (``data.val_images``); the test split is
+never touched here (use ``encvp_train.evaluate``).  Validation accuracy is measured with the exact
+integer eval path, i.e. it is the accuracy the exported network will have on those images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import data as D
+from .budget import budget_rows, format_budget
+from .config import load_config
+from .model import EncoderNet, argmax_lowest
+from .quant import level_histogram
+
+
+class Logger:
+    """Print to stdout and append to a log file."""
+
+    def __init__(self, path: Path | None):
+        self.f = open(path, "a", buffering=1) if path else None
+
+    def __call__(self, *msg):
+        line = " ".join(str(m) for m in msg)
+        print(line, flush=True)
+        if self.f:
+            self.f.write(line + "\n")
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
+
+
+def use_bf16(setting, device: torch.device) -> bool:
+    """``bf16``: true/false, or "auto" = only on CUDA (on CPUs without AVX512-BF16 it is emulated
+    and ~15x slower than float32)."""
+    if setting == "auto":
+        return device.type == "cuda" and torch.cuda.is_bf16_supported()
+    return bool(setting)
+
+
+@torch.no_grad()
+def evaluate(model: EncoderNet, x: torch.Tensor, y: torch.Tensor, device: torch.device,
+             batch_size: int = 500, channels_last: bool = False) -> tuple[float, torch.Tensor]:
+    """Accuracy and predictions of ``model`` in eval mode (the exact integer path when quantized)."""
+    model.eval()
+    preds = []
+    for i in range(0, len(x), batch_size):
+        xb = x[i:i + batch_size].to(device)
+        if channels_last:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        preds.append(argmax_lowest(model(xb)).cpu())
+    p = torch.cat(preds)
+    return float((p == y).float().mean()) * 100.0, p
+
+
+def lr_at(step: int, total: int, warmup: int, base: float, schedule: str) -> float:
+    if warmup and step < warmup:
+        return base * (step + 1) / warmup
+    if schedule == "constant":
+        return base
+    t = (step - warmup) / max(1, total - warmup)
+    return base * 0.5 * (1.0 + math.cos(math.pi * min(1.0, t)))
+
+
+def make_optimizer(model: EncoderNet, tc: dict) -> torch.optim.Optimizer:
+    """Latent weights get weight decay; shifts, biases, BN and temperatures do not."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if name.endswith("weight") and p.dim() > 1 else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": tc["weight_decay"]},
+              {"params": no_decay, "weight_decay": 0.0}]
+    if tc["optimizer"] == "adamw":
+        return torch.optim.AdamW(groups, lr=tc["lr"], betas=(0.9, 0.999))
+    if tc["optimizer"] == "sgd":
+        return torch.optim.SGD(groups, lr=tc["lr"], momentum=tc["momentum"], nesterov=True)
+    raise ValueError(f"unknown optimizer {tc['optimizer']!r}")
+
+
+def atomic_save(obj, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def git_commit() -> str:
+    try:
+        import subprocess
+        return subprocess.run(["git", "-C", str(D.REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip() or "unknown"
+    except Exception:
+        return "unknown"
+
+
+def load_teacher(path: str, device: torch.device) -> EncoderNet:
+    ck = torch.load(path, map_location="cpu")
+    t = EncoderNet(ck["config"]["model"])
+    t.load_state_dict(ck["model"])
+    t.set_quant(*ck.get("quant", (True, True)))
+    t.to(device).eval()
+    for p in t.parameters():
+        p.requires_grad_(False)
+    return t
+
+
+def layer_report(model: EncoderNet) -> str:
+    parts = []
+    for l in model.layers:
+        if l.norm != "shift":
+            continue
+        p = l.integer_params()
+        h = level_histogram(p["codes"], l.spec.wbits)
+        hs = "/".join(f"{v * 100:.0f}" for v in h.values())
+        parts.append(f"{l.spec.name}:S={p['shift']} lv%={hs}")
+    return " ".join(parts)
+
+
+def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None = None,
+          device_name: str = "auto", max_epochs: int | None = None) -> dict:
+    """Run (or resume) the training described by ``cfg``; returns the final summary."""
+    tc = cfg["train"]
+    out.mkdir(parents=True, exist_ok=True)
+    log = Logger(out / "train.log")
+    torch.set_num_threads(int(tc["threads"]))
+    device = pick_device(device_name)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    seed_everything(cfg["seed"])
+    log(f"=== {_dt.datetime.now().isoformat(timespec='seconds')} encvp_train.train {cfg['name']} "
+        f"on {device} (torch {torch.__version__}, {torch.get_num_threads()} threads)"
+        f"{' [resume]' if resume else ''}")
+
+    # ---- data --------------------------------------------------------------------------------
+    x_all, y_all = D.load_split("train", data_override, cfg["data"]["source"])
+    tr_idx, va_idx = D.train_val_split(len(y_all), cfg["data"]["val_images"], cfg["data"]["val_seed"])
+    sub = np.random.default_rng(cfg["seed"])  # subsets (smoke tests) are random, not class-sorted
+    if tc["train_subset"]:
+        tr_idx = np.sort(sub.permutation(tr_idx)[: tc["train_subset"]])
+    if tc["val_subset"]:
+        va_idx = np.sort(sub.permutation(va_idx)[: tc["val_subset"]])
+    xtr, ytr = torch.from_numpy(x_all[tr_idx]), torch.from_numpy(y_all[tr_idx])
+    xva, yva = torch.from_numpy(x_all[va_idx]), torch.from_numpy(y_all[va_idx])
+    log(f"data: {len(ytr)} train / {len(yva)} validation images (held out of the train split, "
+        f"seed {cfg['data']['val_seed']})")
+
+    # ---- model -------------------------------------------------------------------------------
+    model = EncoderNet(cfg["model"])
+    cl = bool(tc["channels_last"])
+    bf16 = use_bf16(tc["bf16"], device)
+    log(format_budget(budget_rows(model), title=f"budget (bias width at its cap "
+                                                f"{cfg['model'].get('bias_bits_max', 16)} bits):"))
+    epochs = int(tc["epochs"])
+    bs = int(tc["batch_size"])
+    steps_per_epoch = len(ytr) // bs
+    total_steps = epochs * steps_per_epoch
+    warmup = int(tc["warmup_epochs"] * steps_per_epoch)
+
+    teacher = load_teacher(tc["teacher"], device) if tc["teacher"] else None
+    start_epoch, step, best = 0, 0, {"val_acc": -1.0, "epoch": -1}
+    ck_last = out / "last.pt"
+    if resume and ck_last.is_file():
+        ck = torch.load(ck_last, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        model.to(device)
+        opt = make_optimizer(model, tc)
+        opt.load_state_dict(ck["optimizer"])
+        start_epoch, step, best = ck["epoch"] + 1, ck["step"], ck["best"]
+        torch.set_rng_state(ck["rng"]["torch"])
+        log(f"resumed from {ck_last}: epoch {ck['epoch'] + 1} done, best val {best['val_acc']:.2f}%")
+    else:
+        if resume:
+            log(f"--resume: no {ck_last}, starting from scratch")
+        g = torch.Generator().manual_seed(cfg["seed"])
+        calib = xtr[torch.randperm(len(xtr), generator=g)[: tc["calib_images"]]]
+        model.calibrate(calib)
+        model.to(device)
+        opt = make_optimizer(model, tc)
+        log("calibrated: " + layer_report(model))
+    if cl:
+        model = model.to(memory_format=torch.channels_last)
+    (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+
+    if max_epochs is not None:
+        epochs = min(epochs, max_epochs)
+    gen = torch.Generator()
+    for epoch in range(start_epoch, epochs):
+        relaxed = epoch < tc["float_epochs"]
+        model.set_quant(not relaxed, not relaxed)
+        model.train()
+        gen.manual_seed(cfg["seed"] * 1000003 + epoch)
+        perm = torch.randperm(len(ytr), generator=gen)
+        t0, seen, loss_sum, correct = time.time(), 0, 0.0, 0
+        for i in range(steps_per_epoch):
+            idx = perm[i * bs:(i + 1) * bs]
+            xb = D.augment_batch(xtr[idx], gen, tc["augment"].get("pad", 4), tc["augment"].get("flip", True))
+            yb = ytr[idx].to(device)
+            xb = xb.to(device).float()
+            if cl:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            lr = lr_at(step, total_steps, warmup, tc["lr"], tc["schedule"])
+            for gr in opt.param_groups:
+                gr["lr"] = lr
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = model(xb)
+            logits = logits.float() * model.loss_scale()
+            loss = F.cross_entropy(logits, yb, label_smoothing=tc["label_smoothing"])
+            if teacher is not None:
+                with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    tl = teacher(xb).float() * teacher.loss_scale()
+                T = tc["kd_temperature"]
+                kd = F.kl_div(F.log_softmax(logits / T, 1), F.softmax(tl / T, 1), reduction="batchmean")
+                loss = (1 - tc["kd_alpha"]) * loss + tc["kd_alpha"] * T * T * kd
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            seen += len(yb)
+            loss_sum += float(loss) * len(yb)
+            correct += int((logits.argmax(1) == yb).sum())
+            if (i + 1) % 50 == 0 or i + 1 == steps_per_epoch:
+                el = time.time() - t0
+                print(f"  epoch {epoch + 1}/{epochs} step {i + 1}/{steps_per_epoch} loss {loss_sum / seen:.4f} "
+                      f"train-acc {correct / seen * 100:.2f}% lr {lr:.2e} {seen / el:.0f} img/s", flush=True)
+        train_time = time.time() - t0
+        rec = {"epoch": epoch + 1, "step": step, "train_loss": loss_sum / seen,
+               "train_acc": correct / seen * 100, "lr": lr, "relaxed": relaxed,
+               "train_s": round(train_time, 1), "img_s": round(seen / train_time, 1)}
+        if (epoch + 1) % tc["eval_every"] == 0 or epoch + 1 == epochs:
+            t1 = time.time()
+            rec["val_acc"], _ = evaluate(model, xva, yva, device, channels_last=cl)
+            rec["val_s"] = round(time.time() - t1, 1)
+            rec["exact"] = not relaxed and model.layers[0].norm == "shift"
+        is_best = "val_acc" in rec and not relaxed and rec["val_acc"] > best["val_acc"]
+        if is_best:
+            best = {"val_acc": rec["val_acc"], "epoch": epoch + 1}
+        log(f"epoch {epoch + 1}/{epochs}: loss {rec['train_loss']:.4f} train {rec['train_acc']:.2f}% "
+            f"val {rec.get('val_acc', float('nan')):.2f}%{' *' if is_best else ''} "
+            f"({rec['train_s']:.0f}s, {rec['img_s']:.0f} img/s) {layer_report(model)}")
+        with open(out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch, "step": step,
+                 "best": best, "config": cfg, "rng": {"torch": torch.get_rng_state()},
+                 "quant": (not relaxed, not relaxed), "val_acc": rec.get("val_acc"),
+                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                 "git_commit": git_commit(), "torch": torch.__version__}
+        atomic_save(state, ck_last)
+        if is_best:
+            atomic_save(state, out / "best.pt")
+    summary = {"name": cfg["name"], "epochs_done": epochs, "best": best}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    log(f"done: best val {best['val_acc']:.2f}% at epoch {best['epoch']} -> {out / 'best.pt'}")
+    return summary
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True, help="experiment config (.json or .toml)")
+    ap.add_argument("--out", required=True, help="run directory (checkpoints, logs)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if present")
+    ap.add_argument("--data", help="shared data directory (default $ENCVP_DATA or ../shared/data)")
+    ap.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
+    ap.add_argument("--epochs", type=int, help="override train.epochs (changes the LR schedule)")
+    ap.add_argument("--stop-after", type=int, help="stop after this many epochs (schedule unchanged)")
+    ap.add_argument("--threads", type=int, help="override train.threads")
+    a = ap.parse_args(argv)
+    cfg = load_config(a.config)
+    if a.epochs:
+        cfg["train"]["epochs"] = a.epochs
+    if a.threads:
+        cfg["train"]["threads"] = a.threads
+    train(cfg, Path(a.out), a.resume, a.data, a.device, a.stop_after)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

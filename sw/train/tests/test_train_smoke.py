@@ -1,0 +1,58 @@
+"""A tiny CPU training on a small subset runs end to end (train, resume, export, verify) in < 1 minute."""
+
+import json
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+import _common
+import numpy as np
+import torch
+
+from encvp_train.config import normalize
+from encvp_train.enet import read_enet
+from encvp_train.export import export
+from encvp_train.integer import run_layers
+from encvp_train.train import train
+
+CFG = {
+    "name": "smoke",
+    "seed": 3,
+    "model": {"layers": [{"out": 8, "wbits": 3, "abits": 3, "pool": True},
+                         {"out": 16, "wbits": 2, "abits": 2, "pool": True},
+                         {"out": 16, "wbits": 1, "abits": 3, "pool": True}],
+              "head": {"classes": 10, "wbits": 2}},
+    "train": {"epochs": 2, "batch_size": 64, "train_subset": 1024, "val_subset": 256, "calib_images": 128,
+              "bf16": False, "channels_last": False},
+}
+
+
+@unittest.skipUnless(_common.jpeg_available(), _common.SKIP_NO_DATA)
+class TestTrainSmoke(unittest.TestCase):
+    def test_train_resume_export(self):
+        t0 = time.time()
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / "run"
+            cfg = normalize(json.loads(json.dumps(CFG)))
+            train(cfg, out, max_epochs=1)              # stop after epoch 1 ...
+            self.assertTrue((out / "last.pt").is_file())
+            s = train(cfg, out, resume=True)           # ... and resume for epoch 2
+            recs = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+            self.assertEqual([r["epoch"] for r in recs], [1, 2])
+            self.assertIn("resumed", (out / "train.log").read_text())
+            self.assertGreater(s["best"]["val_acc"], 10.0)   # better than chance after 2 short epochs
+            enet_path = Path(d) / "smoke.enet"
+            info = export(out / "best.pt", enet_path, verify=32)
+            self.assertLess(info["weight_bits"], 1 << 20)
+            net = read_enet(enet_path)
+            prov = net["header"]["provenance"]
+            self.assertEqual(prov["seed"], 3)
+            self.assertIn("val_acc", prov)
+            x = np.random.default_rng(0).integers(0, 256, (4, 3, 32, 32), dtype=np.uint8)
+            self.assertEqual(run_layers(net, x).shape, (4, 10))
+        self.assertLess(time.time() - t0, 60, "smoke training took more than a minute")
+
+
+if __name__ == "__main__":
+    unittest.main()
