@@ -1,0 +1,21 @@
+// The table of subcommands. Each command's implementation lives in cmd_<name>.cpp.
+#include "cli/cli.h"
+
+namespace encvp::cli {
+
+command make_demo_command();
+command make_info_command();
+command make_classify_command();
+command make_verify_command();
+
+const std::vector<command>& commands() {
+    static const std::vector<command> table = {
+        make_classify_command(),
+        make_verify_command(),
+        make_info_command(),
+        make_demo_command(),
+    };
+    return table;
+}
+
+}  // namespace encvp::cli

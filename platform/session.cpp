@@ -1,0 +1,218 @@
+#include "session.h"
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+
+#include "common/report.h"
+#include "encvp_boot.h"
+#include "encvp_regs.h"
+#include "logging.h"
+
+extern "C" int encvp_firmware_main(uint32_t boot_block);
+
+namespace encvp {
+
+void fresh_simulation_kernel() {
+    // SystemC 2.3 keeps one global simulation context; a new one allows a new elaboration.
+    sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+    sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+}
+
+session::session(const platform_config& cfg, const std::string& vcd_path) : cfg_(cfg) {
+    if (sc_core::sc_get_curr_simcontext()->elaboration_done()) fresh_simulation_kernel();
+    soc_ = std::make_unique<soc>("soc", cfg);
+    if (!vcd_path.empty()) {
+        std::string base = vcd_path;
+        if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
+        vcd_ = sc_core::sc_create_vcd_trace_file(base.c_str());
+        vcd_->set_time_unit(1, sc_core::SC_NS);
+        soc_->trace_signals(vcd_);
+    }
+    const uint64_t boot = cfg.dram_base + dram_layout::BOOT;
+    soc_->write_boot_block(boot, cfg.dram_base + dram_layout::JOB);
+    soc_->cpu.set_firmware([](uint32_t arg) { return encvp_firmware_main(arg); }, uint32_t(boot));
+}
+
+session::~session() {
+    if (vcd_) sc_core::sc_close_vcd_trace_file(vcd_);
+}
+
+run_outcome session::run(const host_handler& on_request) {
+    run_outcome r;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (;;) {
+        sc_core::sc_start();
+        if (soc_->sys.exited() || soc_->cpu.finished()) break;
+        if (soc_->sys.host_request_pending()) {
+            const uint32_t answer = on_request ? on_request(soc_->sys.host_request()) : 0u;
+            soc_->sys.answer_host(answer);
+            continue;
+        }
+        r.fault = "the simulation ran out of events at " + time_string(sc_core::sc_time_stamp()) +
+                  " without the firmware exiting";
+        break;
+    }
+    r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (soc_->sys.exited()) {
+        r.exited = true;
+        r.exit_code = soc_->sys.exit_code();
+        r.sim_seconds = soc_->sys.exit_time().to_seconds();
+        if (r.exit_code == sysctrl::EXIT_WATCHDOG) r.fault = "watchdog expired";
+    } else if (soc_->cpu.finished()) {
+        r.exited = true;
+        r.exit_code = soc_->cpu.exit_code();
+        r.fault = soc_->cpu.fault();
+        r.sim_seconds = sc_core::sc_time_stamp().to_seconds();
+    } else {
+        r.sim_seconds = sc_core::sc_time_stamp().to_seconds();
+    }
+    if (!soc_->cpu.fault().empty()) r.fault = soc_->cpu.fault();
+    return r;
+}
+
+nlohmann::json session::report(const run_outcome& r) const {
+    nlohmann::json j;
+    j["exit_code"] = r.exit_code;
+    j["fault"] = r.fault;
+    j["simulated_seconds"] = r.sim_seconds;
+    j["wall_seconds"] = r.wall_seconds;
+    j["warnings"] = warnings_reported();
+    j["models"] = soc_->stats();
+    nlohmann::json map = nlohmann::json::array();
+    for (const auto& m : soc_->memory_map()) map.push_back({{"name", m.name}, {"base", hex_string(m.base)}, {"size", m.size}});
+    j["memory_map"] = map;
+    return j;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+demo_result run_demo(session& s, const demo_job& job) {
+    soc& chip = s.chip();
+    const uint64_t base = s.dram_base(), jb = base + dram_layout::JOB;
+    const uint64_t frame = base + 0x10000;
+    const uint64_t frame_bytes = uint64_t(job.frame_width) * job.frame_height;
+    const uint64_t dst = frame + ((frame_bytes + 0xFFF) & ~uint64_t(0xFFF));
+    if (job.x + job.width > job.frame_width || job.y + job.height > job.frame_height || job.width == 0 || job.height == 0)
+        throw std::invalid_argument("demo region " + std::to_string(job.width) + "x" + std::to_string(job.height) + " at (" +
+                                    std::to_string(job.x) + ", " + std::to_string(job.y) + ") is not inside the " +
+                                    std::to_string(job.frame_width) + "x" + std::to_string(job.frame_height) + " frame");
+    std::vector<uint8_t> pixels(frame_bytes);
+    std::mt19937 rng(job.seed);
+    for (auto& p : pixels) p = uint8_t(rng());
+    chip.dram_write(frame, pixels.data(), pixels.size());
+    uint32_t expect = 0;
+    for (uint32_t r = 0; r < job.height; ++r)
+        for (uint32_t c = 0; c < job.width; ++c) expect += pixels[(job.y + r) * job.frame_width + job.x + c];
+
+    chip.dram_write32(jb + JOB_COMMAND, JOB_CMD_DEMO);
+    chip.dram_write32(jb + JOB_STATUS, ~0u);
+    chip.dram_write32(jb + DEMO_FRAME, uint32_t(frame));
+    chip.dram_write32(jb + DEMO_PITCH, job.frame_width);
+    chip.dram_write32(jb + DEMO_X, job.x);
+    chip.dram_write32(jb + DEMO_Y, job.y);
+    chip.dram_write32(jb + DEMO_WIDTH, job.width);
+    chip.dram_write32(jb + DEMO_HEIGHT, job.height);
+    chip.dram_write32(jb + DEMO_DST, uint32_t(dst));
+
+    demo_result res;
+    res.run = s.run(nullptr);
+    res.job_status = chip.dram_read32(jb + JOB_STATUS);
+    res.checksum = chip.dram_read32(jb + DEMO_CHECKSUM);
+    res.transfer_cycles = chip.dram_read32(jb + DEMO_CYCLES);
+    res.expected_checksum = expect;
+    std::vector<uint8_t> got(std::size_t(job.width) * job.height);
+    chip.dram_read(dst, got.data(), got.size());
+    res.region_matches = true;
+    for (uint32_t r = 0; r < job.height && res.region_matches; ++r)
+        for (uint32_t c = 0; c < job.width; ++c)
+            if (got[r * job.width + c] != pixels[(job.y + r) * job.frame_width + job.x + c]) {
+                res.region_matches = false;
+                break;
+            }
+    return res;
+}
+
+void decode_logits(const std::vector<uint8_t>& out, unsigned n, std::vector<int32_t>& logits, int& cls) {
+    auto rd = [&](std::size_t at) {
+        return uint32_t(out[at]) | uint32_t(out[at + 1]) << 8 | uint32_t(out[at + 2]) << 16 | uint32_t(out[at + 3]) << 24;
+    };
+    if (out.size() < 4u * (n + 1)) throw std::invalid_argument("output buffer too short for the logits");
+    logits.resize(n);
+    for (unsigned i = 0; i < n; ++i) logits[i] = int32_t(rd(4 * i));
+    cls = int(rd(4 * n));
+}
+
+inference_stats run_inference(session& s, const compiled_network& net, std::size_t count, std::size_t batch,
+                              const std::function<void(std::size_t, std::vector<uint8_t>&)>& fetch,
+                              const std::function<void(const inference_record&)>& sink) {
+    if (batch == 0) throw std::invalid_argument("batch size must be > 0");
+    soc& chip = s.chip();
+    const uint64_t base = s.dram_base(), jb = base + dram_layout::JOB;
+    const uint64_t netimg = base + dram_layout::NETIMG;
+    const uint64_t in_bytes = net.in_bytes;
+    const uint64_t istride = (in_bytes + 63) / 64 * 64;
+    const uint64_t rstride = (RESULT_OUTPUT + net.out_bytes + 63) / 64 * 64;
+    const uint64_t images = (netimg + net.netimg.size() + 0xFFF) & ~uint64_t(0xFFF);
+    batch = std::min<std::size_t>(batch, std::max<std::size_t>(count, 1));
+    const uint64_t results = (images + batch * istride + 0xFFF) & ~uint64_t(0xFFF);
+    if (results + batch * rstride > base + s.config().dram_size)
+        throw std::invalid_argument("a batch of " + std::to_string(batch) + " images does not fit in the DRAM");
+    chip.dram_write(netimg, net.netimg.data(), net.netimg.size());
+
+    std::size_t next = 0;  // next image to place
+    std::size_t batch_start = 0, batch_len = 0;
+    std::vector<uint8_t> chw;
+    auto fill = [&]() {
+        batch_start = next;
+        batch_len = std::min(batch, count - next);
+        for (std::size_t k = 0; k < batch_len; ++k) {
+            fetch(next + k, chw);
+            if (chw.size() != in_bytes)
+                throw std::invalid_argument("image " + std::to_string(next + k) + " has " + std::to_string(chw.size()) +
+                                            " bytes, the network takes " + std::to_string(in_bytes));
+            chip.dram_write(images + k * istride, chw.data(), chw.size());
+        }
+        next += batch_len;
+        return uint32_t(batch_len);
+    };
+    std::vector<uint8_t> rec(rstride);
+    auto drain = [&]() {
+        for (std::size_t k = 0; k < batch_len; ++k) {
+            chip.dram_read(results + k * rstride, rec.data(), rec.size());
+            auto rd = [&](std::size_t at) {
+                return uint32_t(rec[at]) | uint32_t(rec[at + 1]) << 8 | uint32_t(rec[at + 2]) << 16 | uint32_t(rec[at + 3]) << 24;
+            };
+            inference_record r;
+            r.index = batch_start + k;
+            r.status = rd(RESULT_STATUS);
+            r.cycles = rd(RESULT_CYCLES);
+            r.output.assign(rec.begin() + RESULT_OUTPUT, rec.begin() + RESULT_OUTPUT + net.out_bytes);
+            sink(r);
+        }
+    };
+
+    chip.dram_write32(jb + JOB_COMMAND, JOB_CMD_INFER);
+    chip.dram_write32(jb + JOB_STATUS, ~0u);
+    chip.dram_write32(jb + INFER_NETIMG, uint32_t(netimg));
+    chip.dram_write32(jb + INFER_INPUTS, uint32_t(images));
+    chip.dram_write32(jb + INFER_INPUT_STRIDE, uint32_t(istride));
+    chip.dram_write32(jb + INFER_RESULTS, uint32_t(results));
+    chip.dram_write32(jb + INFER_RESULT_STRIDE, uint32_t(rstride));
+    chip.dram_write32(jb + INFER_BATCH_COUNT, fill());
+
+    inference_stats st;
+    st.run = s.run([&](uint32_t req) -> uint32_t {
+        if (req != HOST_REQ_BATCH_DONE) {
+            report_warning("host", "unexpected host request " + std::to_string(req) + "; answering 0");
+            return 0;
+        }
+        drain();
+        return next < count ? fill() : 0u;
+    });
+    st.job_status = chip.dram_read32(jb + JOB_STATUS);
+    st.done = chip.dram_read32(jb + INFER_DONE);
+    return st;
+}
+
+}  // namespace encvp
