@@ -31,7 +31,7 @@ ACC_LIMIT = 1 << 23
 
 
 def load_checkpoint(path) -> tuple[EncoderNet, dict]:
-    ck = torch.load(path, map_location="cpu")
+    ck = torch.load(path, map_location="cpu", weights_only=False)
     model = EncoderNet(ck["config"]["model"])
     model.load_state_dict(ck["model"])
     model.eval()

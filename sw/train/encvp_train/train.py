@@ -122,7 +122,7 @@ def git_commit() -> str:
 
 
 def load_teacher(path: str, device: torch.device) -> EncoderNet:
-    ck = torch.load(path, map_location="cpu")
+    ck = torch.load(path, map_location="cpu", weights_only=False)
     t = EncoderNet(ck["config"]["model"])
     t.load_state_dict(ck["model"])
     t.set_quant(*ck.get("quant", (True, True)))
@@ -188,7 +188,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     start_epoch, step, best = 0, 0, {"val_acc": -1.0, "epoch": -1}
     ck_last = out / "last.pt"
     if resume and ck_last.is_file():
-        ck = torch.load(ck_last, map_location="cpu")
+        ck = torch.load(ck_last, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])
         model.to(device)
         opt = make_optimizer(model, tc)
