@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "common/report.h"
+#include "common/sim_kernel.h"
 #include "encvp_boot.h"
 #include "encvp_regs.h"
 #include "logging.h"
@@ -12,12 +13,6 @@
 extern "C" int encvp_firmware_main(uint32_t boot_block);
 
 namespace encvp {
-
-void fresh_simulation_kernel() {
-    // SystemC 2.3 keeps one global simulation context; a new one allows a new elaboration.
-    sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-    sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-}
 
 session::session(const platform_config& cfg, const std::string& vcd_path) : cfg_(cfg) {
     if (sc_core::sc_get_curr_simcontext()->elaboration_done()) fresh_simulation_kernel();

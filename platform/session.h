@@ -18,10 +18,6 @@
 
 namespace encvp {
 
-// Gives SystemC a fresh kernel so that another platform can be elaborated in this process
-// (tests, sweeps). Every module of the previous one must have been destroyed.
-void fresh_simulation_kernel();
-
 struct run_outcome {
     bool exited = false;       // firmware wrote EXIT (or returned)
     int exit_code = -1;

@@ -1,0 +1,168 @@
+// Integration tests: the real firmware on the assembled platform.
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "compiler/compiler.h"
+#include "encvp_boot.h"
+#include "encvp_regs.h"
+#include "golden/golden.h"
+#include "netfile/netfile.h"
+#include "sc_test.h"
+#include "session.h"
+#include "verify/random_network.h"
+
+namespace encvp {
+namespace {
+
+class platform_test : public test::sc_test {};
+
+network_file file_for(const nx::network& net) {
+    network_file f = make_network_file(net, "test", {}, nlohmann::json::object());
+    if (net.shape.classify)
+        for (unsigned c = 0; c < net.layers.back().d.out_c; ++c) f.classes.push_back("c" + std::to_string(c));
+    return parse_network_file(serialize_network_file(f), "test network");
+}
+
+TEST_F(platform_test, demo_moves_a_2d_region_takes_the_interrupt_and_passes) {
+    session s{platform_config()};
+    demo_job job;
+    job.frame_width = 300, job.frame_height = 77, job.x = 13, job.y = 5, job.width = 129, job.height = 31;
+    const demo_result r = run_demo(s, job);
+    EXPECT_TRUE(r.run.exited);
+    EXPECT_EQ(r.run.exit_code, 0) << r.run.fault;
+    EXPECT_EQ(r.job_status, JOB_OK);
+    EXPECT_TRUE(r.region_matches);
+    EXPECT_EQ(r.checksum, r.expected_checksum);
+    EXPECT_GT(r.transfer_cycles, 0u);
+    const nlohmann::json rep = s.report(r.run);
+    EXPECT_GE(rep["models"]["dma"]["channels"][0]["bytes"].get<uint64_t>(), uint64_t(129) * 31);
+    EXPECT_GE(rep["models"]["intc"]["interrupts_raised"]["0"].get<uint64_t>(), 1u);
+    EXPECT_GE(rep["models"]["cpu"]["interrupts_taken"].get<uint64_t>(), 1u);
+}
+
+TEST_F(platform_test, firmware_reports_a_dma_bus_error_and_exits_with_its_code) {
+    session s{platform_config()};
+    soc& chip = s.chip();
+    const uint64_t jb = s.dram_base() + dram_layout::JOB;
+    chip.dram_write32(jb + JOB_COMMAND, JOB_CMD_DEMO);
+    chip.dram_write32(jb + DEMO_FRAME, uint32_t(s.dram_base() + 0x10000));
+    chip.dram_write32(jb + DEMO_PITCH, 64);
+    chip.dram_write32(jb + DEMO_X, 0);
+    chip.dram_write32(jb + DEMO_Y, 0);
+    chip.dram_write32(jb + DEMO_WIDTH, 16);
+    chip.dram_write32(jb + DEMO_HEIGHT, 4);
+    chip.dram_write32(jb + DEMO_DST, 0x00001000);  // nothing is mapped there
+    const run_outcome r = s.run(nullptr);
+    EXPECT_TRUE(r.exited);
+    EXPECT_EQ(r.exit_code, int(JOB_ERR_DMA));
+    EXPECT_EQ(chip.dram_read32(jb + JOB_STATUS), JOB_ERR_DMA);
+    EXPECT_EQ(chip.dram_read32(jb + JOB_DETAIL), DMA_ERR_WRITE);
+    EXPECT_EQ(chip.dma0.chan(0).err_addr.get(), 0x1000u);
+}
+
+TEST_F(platform_test, unknown_job_command_ends_with_bad_command) {
+    session s{platform_config()};
+    s.chip().dram_write32(s.dram_base() + dram_layout::JOB + JOB_COMMAND, 77);
+    const run_outcome r = s.run(nullptr);
+    EXPECT_EQ(r.exit_code, int(JOB_ERR_BAD_COMMAND));
+    EXPECT_NE(s.chip().sys.console_output().find("unknown job command 77"), std::string::npos);
+}
+
+TEST_F(platform_test, firmware_bus_error_halts_the_core_with_the_address) {
+    platform_config cfg;
+    session s{cfg};
+    // Corrupt the boot block: the DMA base points into a hole of the address map.
+    s.chip().dram_write32(s.dram_base() + BOOT_DMA_BASE, 0x30000000);
+    s.chip().dram_write32(s.dram_base() + dram_layout::JOB + JOB_COMMAND, JOB_CMD_DEMO);
+    const run_outcome r = s.run(nullptr);
+    EXPECT_EQ(r.exit_code, cpu_stub::EXIT_BUS_FAULT);
+    EXPECT_NE(r.fault.find("0x30000000"), std::string::npos) << r.fault;
+}
+
+// Streams inputs of random networks through the firmware in several batches; results must equal
+// the golden model, in order, for both tasks.
+void check_inference(unsigned index, std::size_t count, std::size_t batch) {
+    std::mt19937 rng(1234 + index);
+    std::string desc;
+    const nx::network net = make_random_network(index, rng, desc);
+    const network_file f = file_for(net);
+    const compiled_network comp = compile_network(f, 1u << 20);
+    golden_model gold(f);
+    std::vector<std::vector<uint8_t>> in(count);
+    for (auto& v : in) {
+        v.resize(std::size_t(net.shape.in_c) * net.shape.in_h * net.shape.in_w);
+        for (auto& p : v) p = uint8_t(rng());
+    }
+    session s{platform_config()};
+    std::size_t seen = 0;
+    const inference_stats st = run_inference(
+        s, comp, count, batch, [&](std::size_t i, std::vector<uint8_t>& out) { out = in[i]; },
+        [&](const inference_record& r) {
+            ASSERT_EQ(r.index, seen) << desc;
+            ++seen;
+            EXPECT_EQ(r.status, 0u);
+            nx::inference_result g;
+            gold.run(in[r.index].data(), g);
+            if (net.shape.classify) {
+                std::vector<int32_t> logits;
+                int cls = -1;
+                decode_logits(r.output, unsigned(g.logits.size()), logits, cls);
+                EXPECT_EQ(logits, g.logits) << desc << " input " << r.index;
+                EXPECT_EQ(cls, g.cls);
+            } else {
+                EXPECT_EQ(r.output, nx::pack_values(g.output, net.shape.layers.back().a_bits)) << desc;
+            }
+            EXPECT_GT(r.cycles, 0u);
+        });
+    EXPECT_EQ(st.run.exit_code, 0) << st.run.fault;
+    EXPECT_EQ(st.job_status, JOB_OK);
+    EXPECT_EQ(st.done, count);
+    EXPECT_EQ(seen, count);
+}
+
+TEST_F(platform_test, classification_streamed_in_batches_matches_golden) { check_inference(0, 10, 3); }
+TEST_F(platform_test, compression_network_matches_golden) { check_inference(216, 5, 5); }
+TEST_F(platform_test, single_input_single_batch) { check_inference(77, 1, 256); }
+
+TEST_F(platform_test, simulated_time_grows_with_the_number_of_inputs) {
+    std::mt19937 rng(5);
+    std::string desc;
+    const nx::network net = make_random_network(13, rng, desc);
+    const compiled_network comp = compile_network(file_for(net), 1u << 20);
+    double t[2];
+    const std::size_t counts[2] = {4, 16};
+    for (int k = 0; k < 2; ++k) {
+        if (k) fresh_simulation_kernel();
+        session s{platform_config()};
+        std::vector<uint8_t> in(std::size_t(net.shape.in_c) * net.shape.in_h * net.shape.in_w, 7);
+        const inference_stats st = run_inference(
+            s, comp, counts[k], 4, [&](std::size_t, std::vector<uint8_t>& out) { out = in; },
+            [](const inference_record&) {});
+        ASSERT_EQ(st.run.exit_code, 0);
+        t[k] = st.run.sim_seconds;
+    }
+    // Per-input cost is constant: 4x the inputs takes 3x..5x the time (fixed setup included).
+    EXPECT_GT(t[1], 3.0 * t[0] * 0.8);
+    EXPECT_LT(t[1], 4.0 * t[0] * 1.25);
+}
+
+TEST_F(platform_test, vcd_waveform_is_written) {
+    const std::string path = ::testing::TempDir() + "encvp_demo_test.vcd";
+    {
+        session s{platform_config(), path};
+        const demo_result r = run_demo(s, demo_job());
+        EXPECT_EQ(r.run.exit_code, 0);
+    }
+    std::ifstream in(path);
+    ASSERT_TRUE(in.good()) << path;
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("irq_dma_ch0"), std::string::npos);
+    EXPECT_NE(text.find("dma_ch0_busy"), std::string::npos);
+    std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace encvp
