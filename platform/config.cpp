@@ -197,9 +197,11 @@ void store_config_file(const std::string& path, po::variables_map& vm, config_so
     std::ifstream in(path);
     if (!in) throw config_error("cannot open configuration file '" + path + "'");
     src.file = path;
+    // parsed_options keeps a pointer to the description: it must outlive the parse and store.
+    static const po::options_description desc = platform_options();
     po::parsed_options parsed(nullptr);
     try {
-        parsed = po::parse_config_file(in, platform_options(), false);
+        parsed = po::parse_config_file(in, desc, false);
     } catch (const po::error& e) {
         throw config_error("configuration file '" + path + "': " + e.what());
     }
