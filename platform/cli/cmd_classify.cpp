@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/network_util.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "dataset/dataset.h"
 #include "golden/golden.h"
 #include "session.h"
@@ -63,6 +64,16 @@ int run_classify_cmd(context& ctx) {
     const std::size_t show = ctx.vm["show"].as<std::size_t>();
     std::vector<int> labels(count, -1);
     std::vector<std::string> ids(count);
+    const std::string save_path = ctx.vm.count("save-outputs") ? ctx.vm["save-outputs"].as<std::string>() : "";
+    std::string saved = "index,id,label,class";
+    for (std::size_t c = 0; c < classes; ++c) saved += ",logit" + std::to_string(c);
+    saved += "\n";
+    auto save = [&](std::size_t i, int cls, const std::vector<int32_t>& logits) {
+        if (save_path.empty()) return;
+        saved += std::to_string(i) + "," + ids[i] + "," + std::to_string(labels[i]) + "," + std::to_string(cls);
+        for (int32_t v : logits) saved += "," + std::to_string(v);
+        saved += "\n";
+    };
     std::unique_ptr<golden_model> ref;
     if (engine == "golden" || check) ref = std::make_unique<golden_model>(net);
     nx::inference_result gr;
@@ -91,6 +102,7 @@ int run_classify_cmd(context& ctx) {
             ref->run(smp.chw.data(), gr);
             t.add(smp.label, gr.cls, classes);
             print_show(i, gr.cls);
+            save(i, gr.cls, gr.logits);
             bar.update(i + 1);
         }
     } else {
@@ -119,6 +131,7 @@ int run_classify_cmd(context& ctx) {
                 t.encoder_cycles += r.cycles;
                 t.add(labels[r.index], cls, classes);
                 print_show(r.index, cls);
+                save(r.index, cls, logits);
                 if (check) {
                     ref->run(pending[r.index % pending.size()].data(), gr);
                     if (gr.logits != logits || gr.cls != cls) {
@@ -167,6 +180,7 @@ int run_classify_cmd(context& ctx) {
         std::printf("check     VP and golden agree on all %zu images (logits and class)\n", t.images);
     }
 
+    if (!save_path.empty()) write_text_file(save_path, saved);
     report["engine"] = engine;
     report["network"] = {{"path", net_path},
                          {"name", net.name},
@@ -214,7 +228,8 @@ command make_classify_command() {
             ("engine", po::value<std::string>()->default_value("vp"), "vp (full platform) or golden (host reference)")
             ("check", "run the VP and the golden model and fail at the first image whose logits differ")
             ("batch", po::value<std::size_t>()->default_value(256), "images the host places in DRAM per firmware batch")
-            ("show", po::value<std::size_t>()->default_value(0)->value_name("N"), "print the prediction of the first N images");
+            ("show", po::value<std::size_t>()->default_value(0)->value_name("N"), "print the prediction of the first N images")
+            ("save-outputs", po::value<std::string>()->value_name("FILE"), "write every image's logits and class as CSV");
     };
     c.run = run_classify_cmd;
     return c;
