@@ -48,8 +48,9 @@ def main(argv=None) -> int:
         x, y = x[va], y[va]
     else:
         x, y = D.load_split(a.split, a.data, a.source)
-    if a.limit:
-        x, y = x[: a.limit], y[: a.limit]
+    if a.limit:  # a fixed random subset: the files are sorted by class
+        keep = np.sort(np.random.default_rng(0).permutation(len(y))[: a.limit])
+        x, y = x[keep], y[keep]
     label = "CIFAR-10 test, JPEG q75 copy" if (a.source == "jpeg" and a.split == "test") else f"{a.split} ({a.source})"
     res = {"images": int(len(y)), "set": label}
     logits = {}

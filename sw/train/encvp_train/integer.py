@@ -126,13 +126,14 @@ def main(argv=None) -> int:
     ap.add_argument("--source", default="jpeg", help="jpeg | bin:<cifar-10-batches-bin dir>")
     ap.add_argument("--split", default="test")
     ap.add_argument("--engine", default="f64", choices=["int", "f64"])
-    ap.add_argument("--limit", type=int, default=0, help="only the first N images (0 = all)")
+    ap.add_argument("--limit", type=int, default=0, help="only a fixed random subset of N images (0 = all)")
     ap.add_argument("--save-logits", help="write the integer logits to this .npy file")
     a = ap.parse_args(argv)
     net = read_enet(a.enet)
     x, y = D.load_split(a.split, a.data, a.source)
-    if a.limit:
-        x, y = x[: a.limit], y[: a.limit]
+    if a.limit:  # a fixed random subset: the files are sorted by class
+        keep = np.sort(np.random.default_rng(0).permutation(len(y))[: a.limit])
+        x, y = x[keep], y[keep]
     t0 = time.time()
     flags: dict = {}
     logits = np.concatenate([run_layers(net, x[i:i + 250], a.engine, flags) for i in range(0, len(x), 250)])
