@@ -59,35 +59,36 @@ void register_bank::reject(tlm::tlm_generic_payload& tx, tlm::tlm_response_statu
 void register_bank::transport(tlm::tlm_generic_payload& tx, uint64_t offset) {
     const bool is_read = tx.is_read();
     reg32* r = find(offset & ~uint64_t(3));
-    const std::string what = r ? r->name() : hex_string(offset);
-    std::ostringstream op;
-    op << (is_read ? "read of " : "write to ") << what << " (offset " << hex_string(offset) << ")";
-
+    // Only an error builds a message: the hot path allocates nothing.
+    auto what = [&]() {
+        return std::string(is_read ? "read of " : "write to ") + (r ? r->name() : hex_string(offset)) + " (offset " +
+               hex_string(offset) + ")";
+    };
     if (!tx.is_read() && !tx.is_write()) {
         tx.set_response_status(tlm::TLM_OK_RESPONSE);  // TLM_IGNORE_COMMAND: nothing to do
         return;
     }
     if (tx.get_data_length() != 4 || tx.get_streaming_width() < 4) {
         reject(tx, tlm::TLM_BURST_ERROR_RESPONSE,
-               op.str() + ": registers take 32-bit accesses only, got " + std::to_string(tx.get_data_length()) + " bytes");
+               what() + ": registers take 32-bit accesses only, got " + std::to_string(tx.get_data_length()) + " bytes");
         return;
     }
     if (offset % 4 != 0) {
-        reject(tx, tlm::TLM_ADDRESS_ERROR_RESPONSE, op.str() + ": misaligned register access");
+        reject(tx, tlm::TLM_ADDRESS_ERROR_RESPONSE, what() + ": misaligned register access");
         return;
     }
     if (tx.get_byte_enable_ptr() != nullptr) {
-        reject(tx, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE, op.str() + ": byte enables are not supported on registers");
+        reject(tx, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE, what() + ": byte enables are not supported on registers");
         return;
     }
     if (r == nullptr) {
-        reject(tx, tlm::TLM_ADDRESS_ERROR_RESPONSE, op.str() + ": no register at this offset");
+        reject(tx, tlm::TLM_ADDRESS_ERROR_RESPONSE, what() + ": no register at this offset");
         return;
     }
     uint32_t v = 0;
     if (is_read) {
         if (!r->readable()) {
-            reject(tx, tlm::TLM_COMMAND_ERROR_RESPONSE, op.str() + ": register is write-only");
+            reject(tx, tlm::TLM_COMMAND_ERROR_RESPONSE, what() + ": register is write-only");
             return;
         }
         v = r->bus_read();
@@ -95,8 +96,7 @@ void register_bank::transport(tlm::tlm_generic_payload& tx, uint64_t offset) {
     } else {
         std::memcpy(&v, tx.get_data_ptr(), 4);
         if (!r->writable()) {
-            reject(tx, tlm::TLM_COMMAND_ERROR_RESPONSE,
-                   op.str() + ": register is read-only (value " + hex_string(v) + " ignored)");
+            reject(tx, tlm::TLM_COMMAND_ERROR_RESPONSE, what() + ": register is read-only (value " + hex_string(v) + " ignored)");
             return;
         }
         r->bus_write(v);
