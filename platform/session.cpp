@@ -138,75 +138,120 @@ void decode_logits(const std::vector<uint8_t>& out, unsigned n, std::vector<int3
     cls = int(rd(4 * n));
 }
 
+uint32_t host_job::on_request(session&, uint32_t request) {
+    report_warning("host", "unexpected host request " + std::to_string(request) + " from the firmware; answering 0");
+    return 0;
+}
+
+run_outcome session::run_jobs(const std::vector<host_job*>& jobs) {
+    if (jobs.empty()) throw std::invalid_argument("no job to run");
+    std::size_t current = 0;
+    bool collected = false;
+    const uint64_t jb = cfg_.dram_base + dram_layout::JOB;
+    jobs[0]->place(*this);
+    run_outcome r = run([&](uint32_t req) -> uint32_t {
+        if (req != HOST_REQ_JOB_DONE) return jobs[current]->on_request(*this, req);
+        jobs[current]->job_status = soc_->dram_read32(jb + JOB_STATUS);
+        jobs[current]->collect(*this);
+        if (current + 1 >= jobs.size()) {
+            collected = true;
+            return 0;
+        }
+        jobs[++current]->place(*this);
+        return 1;
+    });
+    if (!collected) {  // the firmware stopped early (error status, fault): report what it left
+        jobs[current]->job_status = soc_->dram_read32(jb + JOB_STATUS);
+        jobs[current]->collect(*this);
+    }
+    return r;
+}
+
+inference_job::inference_job(const compiled_network& net, std::size_t count, std::size_t batch,
+                             std::function<void(std::size_t, std::vector<uint8_t>&)> fetch,
+                             std::function<void(const inference_record&)> sink)
+    : net_(net), count_(count), batch_(batch), fetch_(std::move(fetch)), sink_(std::move(sink)) {
+    if (batch_ == 0) throw std::invalid_argument("batch size must be > 0");
+    batch_ = std::min<std::size_t>(batch_, std::max<std::size_t>(count_, 1));
+}
+
+void inference_job::place(session& s) {
+    soc& chip = s.chip();
+    const uint64_t base = s.dram_base(), jb = base + dram_layout::JOB;
+    netimg_ = base + dram_layout::NETIMG;
+    istride_ = (uint64_t(net_.in_bytes) + 63) / 64 * 64;
+    rstride_ = (RESULT_OUTPUT + net_.out_bytes + 63) / 64 * 64;
+    inputs_ = (netimg_ + net_.netimg.size() + 0xFFF) & ~uint64_t(0xFFF);
+    results_ = (inputs_ + batch_ * istride_ + 0xFFF) & ~uint64_t(0xFFF);
+    if (results_ + batch_ * rstride_ > base + s.config().dram_size)
+        throw std::invalid_argument("a batch of " + std::to_string(batch_) + " inputs does not fit in the DRAM");
+    chip.dram_write(netimg_, net_.netimg.data(), net_.netimg.size());
+    next_ = 0;
+    drained_ = false;
+    chip.dram_write32(jb + JOB_COMMAND, JOB_CMD_INFER);
+    chip.dram_write32(jb + JOB_STATUS, ~0u);
+    chip.dram_write32(jb + INFER_NETIMG, uint32_t(netimg_));
+    chip.dram_write32(jb + INFER_INPUTS, uint32_t(inputs_));
+    chip.dram_write32(jb + INFER_INPUT_STRIDE, uint32_t(istride_));
+    chip.dram_write32(jb + INFER_RESULTS, uint32_t(results_));
+    chip.dram_write32(jb + INFER_RESULT_STRIDE, uint32_t(rstride_));
+    chip.dram_write32(jb + INFER_DONE, 0);
+    chip.dram_write32(jb + INFER_BATCH_COUNT, fill(s));
+}
+
+uint32_t inference_job::fill(session& s) {
+    batch_start_ = next_;
+    batch_len_ = std::min(batch_, count_ - next_);
+    for (std::size_t k = 0; k < batch_len_; ++k) {
+        fetch_(next_ + k, chw_);
+        if (chw_.size() != net_.in_bytes)
+            throw std::invalid_argument("input " + std::to_string(next_ + k) + " has " + std::to_string(chw_.size()) +
+                                        " bytes, the network takes " + std::to_string(net_.in_bytes));
+        s.chip().dram_write(inputs_ + k * istride_, chw_.data(), chw_.size());
+    }
+    next_ += batch_len_;
+    drained_ = false;
+    return uint32_t(batch_len_);
+}
+
+void inference_job::drain(session& s) {
+    if (drained_) return;
+    drained_ = true;
+    const std::size_t processed = s.chip().dram_read32(s.dram_base() + dram_layout::JOB + INFER_DONE);
+    rec_.resize(rstride_);
+    for (std::size_t k = 0; k < batch_len_ && batch_start_ + k < processed; ++k) {
+        s.chip().dram_read(results_ + k * rstride_, rec_.data(), rec_.size());
+        auto rd = [&](std::size_t at) {
+            return uint32_t(rec_[at]) | uint32_t(rec_[at + 1]) << 8 | uint32_t(rec_[at + 2]) << 16 | uint32_t(rec_[at + 3]) << 24;
+        };
+        inference_record r;
+        r.index = batch_start_ + k;
+        r.status = rd(RESULT_STATUS);
+        r.cycles = rd(RESULT_CYCLES);
+        r.output.assign(rec_.begin() + RESULT_OUTPUT, rec_.begin() + RESULT_OUTPUT + net_.out_bytes);
+        sink_(r);
+    }
+}
+
+uint32_t inference_job::on_request(session& s, uint32_t request) {
+    if (request != HOST_REQ_BATCH_DONE) return host_job::on_request(s, request);
+    drain(s);
+    return next_ < count_ ? fill(s) : 0u;
+}
+
+void inference_job::collect(session& s) {
+    drain(s);
+    done = s.chip().dram_read32(s.dram_base() + dram_layout::JOB + INFER_DONE);
+}
+
 inference_stats run_inference(session& s, const compiled_network& net, std::size_t count, std::size_t batch,
                               const std::function<void(std::size_t, std::vector<uint8_t>&)>& fetch,
                               const std::function<void(const inference_record&)>& sink) {
-    if (batch == 0) throw std::invalid_argument("batch size must be > 0");
-    soc& chip = s.chip();
-    const uint64_t base = s.dram_base(), jb = base + dram_layout::JOB;
-    const uint64_t netimg = base + dram_layout::NETIMG;
-    const uint64_t in_bytes = net.in_bytes;
-    const uint64_t istride = (in_bytes + 63) / 64 * 64;
-    const uint64_t rstride = (RESULT_OUTPUT + net.out_bytes + 63) / 64 * 64;
-    const uint64_t images = (netimg + net.netimg.size() + 0xFFF) & ~uint64_t(0xFFF);
-    batch = std::min<std::size_t>(batch, std::max<std::size_t>(count, 1));
-    const uint64_t results = (images + batch * istride + 0xFFF) & ~uint64_t(0xFFF);
-    if (results + batch * rstride > base + s.config().dram_size)
-        throw std::invalid_argument("a batch of " + std::to_string(batch) + " images does not fit in the DRAM");
-    chip.dram_write(netimg, net.netimg.data(), net.netimg.size());
-
-    std::size_t next = 0;  // next image to place
-    std::size_t batch_start = 0, batch_len = 0;
-    std::vector<uint8_t> chw;
-    auto fill = [&]() {
-        batch_start = next;
-        batch_len = std::min(batch, count - next);
-        for (std::size_t k = 0; k < batch_len; ++k) {
-            fetch(next + k, chw);
-            if (chw.size() != in_bytes)
-                throw std::invalid_argument("image " + std::to_string(next + k) + " has " + std::to_string(chw.size()) +
-                                            " bytes, the network takes " + std::to_string(in_bytes));
-            chip.dram_write(images + k * istride, chw.data(), chw.size());
-        }
-        next += batch_len;
-        return uint32_t(batch_len);
-    };
-    std::vector<uint8_t> rec(rstride);
-    auto drain = [&]() {
-        for (std::size_t k = 0; k < batch_len; ++k) {
-            chip.dram_read(results + k * rstride, rec.data(), rec.size());
-            auto rd = [&](std::size_t at) {
-                return uint32_t(rec[at]) | uint32_t(rec[at + 1]) << 8 | uint32_t(rec[at + 2]) << 16 | uint32_t(rec[at + 3]) << 24;
-            };
-            inference_record r;
-            r.index = batch_start + k;
-            r.status = rd(RESULT_STATUS);
-            r.cycles = rd(RESULT_CYCLES);
-            r.output.assign(rec.begin() + RESULT_OUTPUT, rec.begin() + RESULT_OUTPUT + net.out_bytes);
-            sink(r);
-        }
-    };
-
-    chip.dram_write32(jb + JOB_COMMAND, JOB_CMD_INFER);
-    chip.dram_write32(jb + JOB_STATUS, ~0u);
-    chip.dram_write32(jb + INFER_NETIMG, uint32_t(netimg));
-    chip.dram_write32(jb + INFER_INPUTS, uint32_t(images));
-    chip.dram_write32(jb + INFER_INPUT_STRIDE, uint32_t(istride));
-    chip.dram_write32(jb + INFER_RESULTS, uint32_t(results));
-    chip.dram_write32(jb + INFER_RESULT_STRIDE, uint32_t(rstride));
-    chip.dram_write32(jb + INFER_BATCH_COUNT, fill());
-
+    inference_job job(net, count, batch, fetch, sink);
     inference_stats st;
-    st.run = s.run([&](uint32_t req) -> uint32_t {
-        if (req != HOST_REQ_BATCH_DONE) {
-            report_warning("host", "unexpected host request " + std::to_string(req) + "; answering 0");
-            return 0;
-        }
-        drain();
-        return next < count ? fill() : 0u;
-    });
-    st.job_status = chip.dram_read32(jb + JOB_STATUS);
-    st.done = chip.dram_read32(jb + INFER_DONE);
+    st.run = s.run_jobs({&job});
+    st.job_status = job.job_status;
+    st.done = job.done;
     return st;
 }
 

@@ -47,6 +47,10 @@ public:
     // Runs the firmware on the job written at DRAM + JOB until it exits or fails.
     run_outcome run(const host_handler& on_request);
 
+    // Runs several jobs in one platform run: the firmware reports each finished job through the
+    // host mailbox, the session collects it and places the next (tasks switch at run time).
+    run_outcome run_jobs(const std::vector<class host_job*>& jobs);
+
     nlohmann::json report(const run_outcome& r) const;
 
 private:
@@ -56,6 +60,17 @@ private:
 };
 
 // ---- jobs ----
+
+// A job the host hands to the firmware: places its job block and data in DRAM, serves the
+// firmware's requests while it runs, and reads its results when the firmware reports it done.
+class host_job {
+public:
+    virtual ~host_job() = default;
+    virtual void place(session& s) = 0;
+    virtual uint32_t on_request(session& s, uint32_t request);  // default: warn, answer 0
+    virtual void collect(session& s) = 0;
+    uint32_t job_status = ~0u;  // JOB_STATUS as the firmware wrote it
+};
 
 struct demo_job {
     uint32_t frame_width = 256, frame_height = 128;  // bytes x rows of the source frame
@@ -85,6 +100,31 @@ struct inference_stats {
     run_outcome run;
     uint32_t job_status = ~0u;
     std::size_t done = 0;  // inputs the firmware processed
+};
+
+// Batch inference as a job: streams `count` inputs in batches of `batch`; `fetch(i, chw)` provides
+// input i, `sink(record)` receives each result in order.
+class inference_job : public host_job {
+public:
+    inference_job(const compiled_network& net, std::size_t count, std::size_t batch,
+                  std::function<void(std::size_t, std::vector<uint8_t>&)> fetch,
+                  std::function<void(const inference_record&)> sink);
+    void place(session& s) override;
+    uint32_t on_request(session& s, uint32_t request) override;
+    void collect(session& s) override;
+    std::size_t done = 0;  // inputs the firmware processed
+
+private:
+    uint32_t fill(session& s);
+    void drain(session& s);
+    const compiled_network& net_;
+    std::size_t count_, batch_;
+    std::function<void(std::size_t, std::vector<uint8_t>&)> fetch_;
+    std::function<void(const inference_record&)> sink_;
+    uint64_t netimg_ = 0, inputs_ = 0, results_ = 0, istride_ = 0, rstride_ = 0;
+    std::size_t next_ = 0, batch_start_ = 0, batch_len_ = 0;
+    bool drained_ = false;
+    std::vector<uint8_t> chw_, rec_;
 };
 
 // Streams `count` inputs through the firmware in batches of `batch`: `fetch(i, chw)` provides

@@ -53,19 +53,24 @@ int encvp_firmware_main(uint32_t boot_block) {
     intc_attach(&sys->intc, INTC_IRQ_HOST, host_isr, sys);
     intc_enable(&sys->intc, INTC_IRQ_HOST);
 
-    command = job_get(sys, JOB_COMMAND);
-    switch (command) {
-    case JOB_CMD_DEMO: status = app_demo(sys); break;
-    case JOB_CMD_INFER: status = app_infer(sys); break;
-    case JOB_CMD_COMPRESS: status = app_compress(sys); break;
-    default:
-        sysctrl_puts(&sys->sys, "fw: unknown job command ");
-        sysctrl_put_u32(&sys->sys, command);
-        sysctrl_putc(&sys->sys, '\n');
-        status = JOB_ERR_BAD_COMMAND;
-        break;
+    /* Jobs run until the host has no more: one platform run can switch between tasks (the
+     * network, i.e. weights and descriptors, is reloaded by each job). */
+    for (;;) {
+        command = job_get(sys, JOB_COMMAND);
+        switch (command) {
+        case JOB_CMD_DEMO: status = app_demo(sys); break;
+        case JOB_CMD_INFER: status = app_infer(sys); break;
+        case JOB_CMD_COMPRESS: status = app_compress(sys); break;
+        default:
+            sysctrl_puts(&sys->sys, "fw: unknown job command ");
+            sysctrl_put_u32(&sys->sys, command);
+            sysctrl_putc(&sys->sys, '\n');
+            status = JOB_ERR_BAD_COMMAND;
+            break;
+        }
+        job_set(sys, JOB_STATUS, status);
+        if (status != JOB_OK || fw_host_call(sys, HOST_REQ_JOB_DONE) == 0u) break;
     }
-    job_set(sys, JOB_STATUS, status);
     sysctrl_exit(&sys->sys, status);
     return (int)status;
 }

@@ -76,6 +76,7 @@
 #define RESULT_OUTPUT 0x08u
 
 /* Host mailbox requests (sysctrl HOST_REQ). */
-#define HOST_REQ_BATCH_DONE 1u
+#define HOST_REQ_BATCH_DONE 1u /* answer: inputs in the next batch, 0 = no more */
+#define HOST_REQ_JOB_DONE 2u   /* JOB_STATUS is written; answer: 1 = a new job is in the job block, 0 = exit */
 
 #endif /* ENCVP_BOOT_H */

@@ -166,3 +166,64 @@ TEST_F(platform_test, vcd_waveform_is_written) {
 
 }  // namespace
 }  // namespace encvp
+
+namespace encvp {
+namespace {
+
+// One platform run, three jobs: a classifier, a compression network, the classifier again. The
+// firmware reloads weights and descriptors for each job; every result must equal the golden model.
+TEST_F(platform_test, tasks_switch_at_run_time_without_restarting_the_platform) {
+    std::mt19937 rng(99);
+    std::string d1, d2;
+    const nx::network cls_net = make_random_network(3, rng, d1);     // classify
+    const nx::network cmp_net = make_random_network(219, rng, d2);   // compress
+    ASSERT_TRUE(cls_net.shape.classify);
+    ASSERT_FALSE(cmp_net.shape.classify);
+    const compiled_network c1 = compile_network(file_for(cls_net), 1u << 20);
+    const compiled_network c2 = compile_network(file_for(cmp_net), 1u << 20);
+    golden_model g1(cls_net), g2(cmp_net);
+    auto inputs = [&](const nx::network& n, std::size_t count) {
+        std::vector<std::vector<uint8_t>> v(count);
+        for (auto& x : v) {
+            x.resize(std::size_t(n.shape.in_c) * n.shape.in_h * n.shape.in_w);
+            for (auto& p : x) p = uint8_t(rng());
+        }
+        return v;
+    };
+    const auto in1 = inputs(cls_net, 4), in2 = inputs(cmp_net, 3);
+    int mismatches = 0, results = 0;
+    auto check = [&](golden_model& g, const nx::network& n, const std::vector<std::vector<uint8_t>>& in) {
+        return [&, &in = in](const inference_record& r) {
+            ++results;
+            nx::inference_result e;
+            g.run(in[r.index].data(), e);
+            std::vector<uint8_t> expect;
+            if (n.shape.classify) {
+                for (int32_t l : e.logits)
+                    for (int b = 0; b < 4; ++b) expect.push_back(uint8_t(uint32_t(l) >> (8 * b)));
+                for (int b = 0; b < 4; ++b) expect.push_back(uint8_t(uint32_t(e.cls) >> (8 * b)));
+            } else {
+                expect = nx::pack_values(e.output, n.shape.layers.back().a_bits);
+            }
+            if (r.output != expect) ++mismatches;
+        };
+    };
+    auto fetch = [](const std::vector<std::vector<uint8_t>>& in) {
+        return [&in](std::size_t i, std::vector<uint8_t>& out) { out = in[i]; };
+    };
+    inference_job j1(c1, in1.size(), 2, fetch(in1), check(g1, cls_net, in1));
+    inference_job j2(c2, in2.size(), 8, fetch(in2), check(g2, cmp_net, in2));
+    inference_job j3(c1, in1.size(), 3, fetch(in1), check(g1, cls_net, in1));
+    session s{platform_config()};
+    const run_outcome r = s.run_jobs({&j1, &j2, &j3});
+    EXPECT_EQ(r.exit_code, 0) << r.fault;
+    EXPECT_EQ(j1.job_status, JOB_OK);
+    EXPECT_EQ(j2.job_status, JOB_OK);
+    EXPECT_EQ(j3.job_status, JOB_OK);
+    EXPECT_EQ(results, 4 + 3 + 4);
+    EXPECT_EQ(mismatches, 0);
+    EXPECT_EQ(s.chip().enc.runs(), 11u);
+}
+
+}  // namespace
+}  // namespace encvp
