@@ -17,17 +17,21 @@ using encvp::test::make_net;
 
 namespace {
 
-// Runs both implementations; they must agree, and the reference's result is returned.
+// Runs the reference and the engine with every kernel this CPU has; they must agree, and the
+// reference's result is returned.
 nx::inference_result run_both(const nx::network& net, const std::vector<uint8_t>& in) {
     const nx::inference_result ref = nx::reference_run(net, in.data());
-    nx::engine e(net);
-    nx::inference_result fast;
-    e.run(in.data(), fast);
-    EXPECT_EQ(fast.output, ref.output);
-    EXPECT_EQ(fast.logits, ref.logits);
-    EXPECT_EQ(fast.cls, ref.cls);
-    EXPECT_EQ(fast.f.acc_saturated, ref.f.acc_saturated);
-    EXPECT_EQ(fast.f.weight_code_error, ref.f.weight_code_error);
+    for (nx::kernel_isa k : {nx::kernel_isa::generic, nx::kernel_isa::avx2}) {
+        if (!nx::kernel_supported(k)) continue;
+        nx::engine e(net, k);
+        nx::inference_result fast;
+        e.run(in.data(), fast);
+        EXPECT_EQ(fast.output, ref.output) << nx::kernel_isa_name(k);
+        EXPECT_EQ(fast.logits, ref.logits) << nx::kernel_isa_name(k);
+        EXPECT_EQ(fast.cls, ref.cls) << nx::kernel_isa_name(k);
+        EXPECT_EQ(fast.f.acc_saturated, ref.f.acc_saturated) << nx::kernel_isa_name(k);
+        EXPECT_EQ(fast.f.weight_code_error, ref.f.weight_code_error) << nx::kernel_isa_name(k);
+    }
     return ref;
 }
 

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -98,8 +99,11 @@ TEST(WeightCodes, EncodeGivesTheTableCodeAndRoundTrips) {
             EXPECT_FALSE(invalid);
         }
         // Every used code survives decode -> encode.
-        for (unsigned code = 0; code < (1u << bits); ++code)
-            if (nx::weight_code_valid(code, bits)) EXPECT_EQ(nx::encode_weight(nx::decode_weight(code, bits), bits), code);
+        for (unsigned code = 0; code < (1u << bits); ++code) {
+            if (nx::weight_code_valid(code, bits)) {
+                EXPECT_EQ(nx::encode_weight(nx::decode_weight(code, bits), bits), code);
+            }
+        }
     }
 }
 
