@@ -37,6 +37,12 @@ inline std::string hex(uint64_t v) {
     return buf;
 }
 
+// Declare as the first member of a fixture whose modules are members: they must be built on a
+// fresh kernel, and sc_test::SetUp() only runs after the members exist.
+struct fresh_kernel {
+    fresh_kernel() { encvp::fresh_simulation_kernel(); }
+};
+
 // Collects the SystemC warnings reported while it is alive (they are still displayed).
 class report_capture {
 public:
@@ -221,6 +227,7 @@ public:
     unsigned transactions = 0, dmi_requests = 0, dbg_requests = 0;
     uint64_t last_address = ~uint64_t(0), last_dmi_address = ~uint64_t(0), last_dbg_address = ~uint64_t(0);
     unsigned last_length = 0;
+    tlm::tlm_response_status forced_status = tlm::TLM_OK_RESPONSE;  // answer every access with this error
 
     memory_target(const sc_core::sc_module_name& nm, std::size_t size,
                   const sc_core::sc_time& lat = sc_core::SC_ZERO_TIME)
@@ -238,12 +245,21 @@ private:
         ++transactions;
         last_address = tx.get_address();
         last_length = tx.get_data_length();
-        if (last_address + last_length > mem.size()) {
+        unsigned sw = tx.get_streaming_width();
+        if (sw == 0 || sw > last_length) sw = last_length;
+        if (forced_status != tlm::TLM_OK_RESPONSE) {
+            tx.set_response_status(forced_status);
+            return;
+        }
+        if (last_address + sw > mem.size()) {
             tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
             return;
         }
-        if (tx.is_read()) std::memcpy(tx.get_data_ptr(), mem.data() + last_address, last_length);
-        else if (tx.is_write()) std::memcpy(mem.data() + last_address, tx.get_data_ptr(), last_length);
+        for (unsigned i = 0; i < last_length; ++i) {
+            uint8_t& cell = mem[last_address + i % sw];
+            if (tx.is_read()) tx.get_data_ptr()[i] = cell;
+            else if (tx.is_write()) cell = tx.get_data_ptr()[i];
+        }
         delay += latency;
         tx.set_dmi_allowed(dmi_enabled);
         tx.set_response_status(tlm::TLM_OK_RESPONSE);

@@ -235,6 +235,8 @@ struct bad_access {
     tlm::tlm_response_status expect;
 };
 
+std::ostream& operator<<(std::ostream& os, const bad_access& b) { return os << b.name; }
+
 class register_bank_reject : public register_bank_test, public ::testing::WithParamInterface<bad_access> {};
 
 TEST_P(register_bank_reject, AnswersTheErrorAndChangesNothing) {
@@ -376,6 +378,7 @@ protected:
 
 class peripheral_test : public sc_test {
 protected:
+    fresh_kernel kernel;
     test_initiator init{"init"};
     test_block blk{"blk"};
     report_capture log;
