@@ -244,6 +244,82 @@ void inference_job::collect(session& s) {
     done = s.chip().dram_read32(s.dram_base() + dram_layout::JOB + INFER_DONE);
 }
 
+compress_job::compress_job(const compiled_network& net, unsigned padded_width, unsigned bands, unsigned patch,
+                           std::function<void(unsigned, std::vector<uint8_t>&)> band,
+                           std::function<void(unsigned, unsigned, const uint8_t*, std::size_t)> code)
+    : net_(net), width_(padded_width), bands_(bands), patch_(patch), band_(std::move(band)), code_(std::move(code)) {
+    if (net.task != ENCODER_TASK_COMPRESS) throw std::invalid_argument("the network is not a compression network");
+    if (patch == 0 || padded_width == 0 || padded_width % patch || bands == 0)
+        throw std::invalid_argument("frame geometry is not a whole number of patches");
+    if (net.in_bytes != 3u * patch * patch)
+        throw std::invalid_argument("the network takes " + std::to_string(net.in_bytes) + "-byte inputs, not " +
+                                    std::to_string(patch) + "x" + std::to_string(patch) + " RGB patches");
+}
+
+void compress_job::place(session& s) {
+    soc& chip = s.chip();
+    const uint64_t base = s.dram_base(), jb = base + dram_layout::JOB;
+    netimg_ = base + dram_layout::NETIMG;
+    band_addr_ = (netimg_ + net_.netimg.size() + 0xFFF) & ~uint64_t(0xFFF);
+    const uint64_t band_bytes = 3ull * patch_ * width_;
+    code_stride_ = (net_.out_bytes + 7) / 8 * 8;
+    codes_ = (band_addr_ + band_bytes + 0xFFF) & ~uint64_t(0xFFF);
+    if (codes_ + uint64_t(width_ / patch_) * code_stride_ > base + s.config().dram_size)
+        throw std::invalid_argument("a band of a " + std::to_string(width_) + "-pixel-wide frame does not fit in the DRAM");
+    chip.dram_write(netimg_, net_.netimg.data(), net_.netimg.size());
+    chip.dram_write32(jb + JOB_COMMAND, JOB_CMD_COMPRESS);
+    chip.dram_write32(jb + JOB_STATUS, ~0u);
+    chip.dram_write32(jb + COMPRESS_NETIMG, uint32_t(netimg_));
+    chip.dram_write32(jb + COMPRESS_BAND, uint32_t(band_addr_));
+    chip.dram_write32(jb + COMPRESS_WIDTH, width_);
+    chip.dram_write32(jb + COMPRESS_PATCH, patch_);
+    chip.dram_write32(jb + COMPRESS_CODES, uint32_t(codes_));
+    chip.dram_write32(jb + COMPRESS_CODE_STRIDE, uint32_t(code_stride_));
+    chip.dram_write32(jb + COMPRESS_PATCHES_DONE, 0);
+    band_end_times.clear();
+    place_band(s, 0);
+}
+
+void compress_job::place_band(session& s, unsigned k) {
+    current_ = k;
+    drained_ = false;
+    band_(k, buf_);
+    if (buf_.size() != 3ull * patch_ * width_)
+        throw std::invalid_argument("band " + std::to_string(k) + " has " + std::to_string(buf_.size()) + " bytes, expected " +
+                                    std::to_string(3ull * patch_ * width_));
+    s.chip().dram_write(band_addr_, buf_.data(), buf_.size());
+}
+
+void compress_job::drain(session& s) {
+    if (drained_) return;
+    drained_ = true;
+    const uint64_t jb = s.dram_base() + dram_layout::JOB;
+    const uint32_t done = s.chip().dram_read32(jb + COMPRESS_PATCHES_DONE);
+    const unsigned cols = width_ / patch_;
+    if (done < uint64_t(current_ + 1) * cols) return;  // the band did not complete
+    buf_.resize(net_.out_bytes);
+    for (unsigned c = 0; c < cols; ++c) {
+        s.chip().dram_read(codes_ + c * code_stride_, buf_.data(), buf_.size());
+        code_(current_, c, buf_.data(), buf_.size());
+    }
+    band_end_times.push_back(sc_core::sc_time_stamp().to_seconds());
+    patches = done;
+    encoder_cycles = s.chip().dram_read32(jb + COMPRESS_ENC_CYCLES);
+}
+
+uint32_t compress_job::on_request(session& s, uint32_t request) {
+    if (request != HOST_REQ_BATCH_DONE) return host_job::on_request(s, request);
+    drain(s);
+    if (current_ + 1 >= bands_) return 0;
+    place_band(s, current_ + 1);
+    return 1;
+}
+
+void compress_job::collect(session& s) {
+    drain(s);
+    patches = s.chip().dram_read32(s.dram_base() + dram_layout::JOB + COMPRESS_PATCHES_DONE);
+}
+
 inference_stats run_inference(session& s, const compiled_network& net, std::size_t count, std::size_t batch,
                               const std::function<void(std::size_t, std::vector<uint8_t>&)>& fetch,
                               const std::function<void(const inference_record&)>& sink) {

@@ -127,6 +127,34 @@ private:
     std::vector<uint8_t> chw_, rec_;
 };
 
+// Compression as a job: the frame streams through DRAM one band (a row of patches) at a time.
+// `band(k, planar)` provides band k of the padded frame (3 planes of patch x width bytes);
+// `code(k, col, bytes)` receives each patch's code.
+class compress_job : public host_job {
+public:
+    compress_job(const compiled_network& net, unsigned padded_width, unsigned bands, unsigned patch,
+                 std::function<void(unsigned, std::vector<uint8_t>&)> band,
+                 std::function<void(unsigned, unsigned, const uint8_t*, std::size_t)> code);
+    void place(session& s) override;
+    uint32_t on_request(session& s, uint32_t request) override;
+    void collect(session& s) override;
+    uint32_t patches = 0;                // patches the firmware encoded
+    uint32_t encoder_cycles = 0;         // cycles of one encoder run (the last patch)
+    std::vector<double> band_end_times;  // simulated time at the end of each band
+
+private:
+    void place_band(session& s, unsigned k);
+    void drain(session& s);
+    const compiled_network& net_;
+    unsigned width_, bands_, patch_;
+    std::function<void(unsigned, std::vector<uint8_t>&)> band_;
+    std::function<void(unsigned, unsigned, const uint8_t*, std::size_t)> code_;
+    uint64_t netimg_ = 0, band_addr_ = 0, codes_ = 0, code_stride_ = 0;
+    unsigned current_ = 0;
+    bool drained_ = false;
+    std::vector<uint8_t> buf_;
+};
+
 // Streams `count` inputs through the firmware in batches of `batch`: `fetch(i, chw)` provides
 // input i, `sink(record)` receives each result in order. Returns when the firmware exits.
 inference_stats run_inference(session& s, const compiled_network& net, std::size_t count, std::size_t batch,

@@ -69,6 +69,22 @@
 #define INFER_DONE 0x28u   /* written by firmware: total images classified */
 #define INFER_JOB_BYTES 0x40u
 
+/* JOB_CMD_COMPRESS: encode a frame patch by patch, one band (a row of patches) at a time.
+ * The host places band 0 (P rows of the padded frame, planar: 3 planes of P x WIDTH bytes) at BAND
+ * and starts the firmware; for each band the firmware cuts the patches out with 2-D DMA (one
+ * transfer per colour plane, double-buffered against the encoder), runs the encoder, DMAs each
+ * patch's code to CODES (CODE_STRIDE bytes apart) and calls the host (HOST_REQ_BATCH_DONE); the
+ * host reads the codes, places the next band and answers 1, or answers 0 after the last band. */
+#define COMPRESS_NETIMG 0x10u
+#define COMPRESS_BAND 0x14u
+#define COMPRESS_WIDTH 0x18u         /* padded frame width, a multiple of PATCH */
+#define COMPRESS_PATCH 0x1Cu         /* patch size P (the network's input height and width) */
+#define COMPRESS_CODES 0x20u
+#define COMPRESS_CODE_STRIDE 0x24u
+#define COMPRESS_PATCHES_DONE 0x28u  /* written by firmware */
+#define COMPRESS_ENC_CYCLES 0x2Cu    /* written by firmware: encoder cycles of the last patch */
+#define COMPRESS_JOB_BYTES 0x40u
+
 /* One result record: the status word, the encoder's cycle count, then the encoder's output
  * buffer (classification: int32 logits then the class index; compression: the packed code). */
 #define RESULT_STATUS 0x00u  /* 0, or ENCODER_ERR_* | layer << 8 */

@@ -124,10 +124,11 @@ void cpu_stub::after_access() {
 }
 
 void cpu_stub::deliver_interrupt() {
-    if (!irq_enabled_ || in_handler_ || handler_ == nullptr || !irq.read()) {
-        storm_count_ = 0;
+    if (!irq.read()) {
+        storm_count_ = 0;  // the line dropped: whatever ran before was acknowledged
         return;
     }
+    if (!irq_enabled_ || in_handler_ || handler_ == nullptr) return;
     if (++storm_count_ > cfg_.irq_storm_limit) {
         halt(EXIT_IRQ_STORM, "interrupt storm: the handler ran " + std::to_string(cfg_.irq_storm_limit) +
                                  " times in a row and the interrupt line stayed high (is the interrupt "
@@ -137,9 +138,10 @@ void cpu_stub::deliver_interrupt() {
     in_handler_ = true;
     handler_();
     in_handler_ = false;
-    // Let the lines the handler cleared settle (signal updates take a delta cycle) before the
-    // line is looked at again, as a real core sees the deassertion a few cycles later.
-    sc_core::wait(sc_core::SC_ZERO_TIME);
+    // Let the lines the handler cleared settle (peripheral -> controller -> core takes a few delta
+    // cycles) before the line is looked at again: wait up to one core cycle for it to drop, as a
+    // real core sees a deassertion a few cycles after the acknowledging store.
+    if (irq.read()) sc_core::wait(cfg_.clock_period, irq.negedge_event());
 }
 
 uint32_t cpu_stub::read(uint32_t addr, unsigned size) {

@@ -301,12 +301,14 @@ void encoder::run_thread() {
             continue;
         }
         const bool classify = layers.back().type == nx::layer_type::fc;
+        // Offsets are latched at START: firmware may reprogram them for the next run meanwhile.
+        const uint32_t out_off = out_offset.get(), in_off = in_offset.get();
         staged_.clear();
         nx::flags f;
         uint32_t cls = 0;
         if (!cfg_.timing_only) {
             prepare_network(layers);
-            engine_.run(in_buf_.data() + in_offset.get(), result_);
+            engine_.run(in_buf_.data() + in_off, result_);
             f = result_.f;
             f.weight_code_error |= cached_wcode_error_;
             if (classify) {
@@ -331,7 +333,7 @@ void encoder::run_thread() {
 
         sc_core::wait(period * double(last_.cycles));
 
-        std::memcpy(out_buf_.data() + out_offset.get(), staged_.data(), staged_.size());
+        std::memcpy(out_buf_.data() + out_off, staged_.data(), staged_.size());
         result.set(cls);
         out_bytes.set(uint32_t(staged_.size()));
         cycles_lo.set(uint32_t(last_.cycles));

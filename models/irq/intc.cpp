@@ -72,6 +72,7 @@ void intc::stats(nlohmann::json& out) const {
 void intc::reset() {
     peripheral::reset();
     soft_ = 0;
+    pending.set(levels());  // level-sensitive: sources still high stay pending
     update_output();
 }
 

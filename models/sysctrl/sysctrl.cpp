@@ -93,12 +93,15 @@ void sysctrl::finish(int code) {
 void sysctrl::write_timer_ctrl(uint32_t now, uint32_t before) {
     const bool en = now & SYSCTRL_TIMER_CTRL_EN_MASK;
     const bool was = before & SYSCTRL_TIMER_CTRL_EN_MASK;
-    timer_event_.cancel();
-    if (en && !was) {
+    if (en && !was) {  // start: load the period
+        timer_event_.cancel();
         const sc_core::sc_time start = access_time() - sc_core::sc_time_stamp();
         timer_event_.notify(start + clock_period_ * double(timer_load.get()));
+    } else if (!en && was) {  // stop
+        timer_event_.cancel();
     }
-    if (!en) timer_ctrl.clear_bits(SYSCTRL_TIMER_CTRL_EN_MASK);
+    // EN unchanged (e.g. only IRQ_EN written): a running timer keeps running.
+    update_interrupts();  // the line is EXPIRED && IRQ_EN
 }
 
 void sysctrl::write_timer_status(uint32_t now, uint32_t) {

@@ -11,8 +11,7 @@ constexpr unsigned KERNELS[] = {1, 3, 5};
 
 unsigned pick(std::mt19937& rng, unsigned lo, unsigned hi) { return std::uniform_int_distribution<unsigned>(lo, hi)(rng); }
 
-// Fills weights and biases at random and picks a shift that keeps outputs inside the range.
-void fill_layer(nx::layer_params& p, std::mt19937& rng) {
+void fill_layer_impl(nx::layer_params& p, std::mt19937& rng) {
     const nx::layer_desc& d = p.d;
     const int maxw = nx::max_abs_weight(d.w_bits);
     p.weights.resize(d.n_weights());
@@ -35,6 +34,8 @@ void fill_layer(nx::layer_params& p, std::mt19937& rng) {
 }
 
 }  // namespace
+
+void fill_random_layer(nx::layer_params& p, std::mt19937& rng) { fill_layer_impl(p, rng); }
 
 unsigned random_network_combinations() { return 3 * 3 * 3 * 2 * 2 * 2 * 2; }
 
@@ -78,7 +79,7 @@ nx::network make_random_network(unsigned index, std::mt19937& rng, std::string& 
         d.pad = std::min(d.kernel / 2, pick(rng, 0, d.kernel / 2 + 1));
         if (d.in_h + 2 * d.pad < d.kernel || d.in_w + 2 * d.pad < d.kernel) d.pad = d.kernel / 2;
         if (d.pool && (d.conv_h() < 2 || d.conv_w() < 2)) d.pool = false;
-        fill_layer(p, rng);
+        fill_layer_impl(p, rng);
         c = d.out_c, h = d.out_h(), w = d.out_w(), bits = d.a_bits;
         net.shape.layers.push_back(p.d);
         net.layers.push_back(std::move(p));
@@ -90,7 +91,7 @@ nx::network make_random_network(unsigned index, std::mt19937& rng, std::string& 
         d.in_c = c, d.in_h = h, d.in_w = w, d.in_bits = bits;
         d.out_c = pick(rng, 2, 10);
         d.w_bits = pick(rng, 1, 3);
-        fill_layer(p, rng);
+        fill_layer_impl(p, rng);
         net.shape.layers.push_back(p.d);
         net.layers.push_back(std::move(p));
     }

@@ -149,8 +149,6 @@ TEST_F(intc_test, CountsRisingEdgesPerLineAndAcks) {
 }
 
 TEST_F(intc_test, ResetClearsEnableAndForcedBitsButPendingStillShowsTheSources) {
-    GTEST_SKIP() << "BUG: models/irq/intc.cpp:72 intc::reset() sets PENDING to 0 although a source is still high "
-                    "(PENDING must be RAW | forced); remove this line once fixed";
     line(4, true);
     wr(INTC_FORCE, 1u);
     wr(INTC_ENABLE, 0xFF);

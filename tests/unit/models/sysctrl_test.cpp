@@ -175,8 +175,6 @@ TEST_F(sysctrl_test, StoppingTheTimerCancelsIt) {
 }
 
 TEST_F(sysctrl_test, SettingIrqEnWhileTheTimerRunsDoesNotStopIt) {
-    GTEST_SKIP() << "BUG: models/sysctrl/sysctrl.cpp:96 write_timer_ctrl() cancels the running timer on every "
-                    "TIMER_CTRL write and re-arms it only on an EN 0->1 edge; remove this line once fixed";
     wr(SYSCTRL_TIMER_LOAD, 100);
     wr(SYSCTRL_TIMER_CTRL, SYSCTRL_TIMER_CTRL_EN_MASK);
     run(ns(50));
@@ -192,8 +190,6 @@ TEST_F(sysctrl_test, SettingIrqEnWhileTheTimerRunsDoesNotStopIt) {
 }
 
 TEST_F(sysctrl_test, TimerLineFollowsIrqEnWhileExpired) {
-    GTEST_SKIP() << "BUG: models/sysctrl/sysctrl.cpp:93 write_timer_ctrl() never calls update_interrupts(), so the "
-                    "timer line ignores IRQ_EN changes while EXPIRED is set; remove this line once fixed";
     wr(SYSCTRL_TIMER_LOAD, 10);
     wr(SYSCTRL_TIMER_CTRL, SYSCTRL_TIMER_CTRL_EN_MASK | SYSCTRL_TIMER_CTRL_IRQ_EN_MASK);
     run(us(1));
