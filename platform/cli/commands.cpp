@@ -7,11 +7,13 @@ command make_demo_command();
 command make_info_command();
 command make_classify_command();
 command make_verify_command();
+command make_compress_command();
 
 const std::vector<command>& commands() {
     static const std::vector<command> table = {
         make_classify_command(),
         make_verify_command(),
+        make_compress_command(),
         make_info_command(),
         make_demo_command(),
     };

@@ -1,0 +1,136 @@
+// encvp compress: encode an image patch by patch on the virtual platform (firmware, 2-D DMA,
+// encoder in compression mode) and write the bitstream.
+#include <cstdio>
+#include <iostream>
+
+#include "bitstream/bitstream.h"
+#include "cli/cli.h"
+#include "cli/network_util.h"
+#include "common/crc32.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "imageio/image.h"
+#include "session.h"
+
+namespace encvp::cli {
+
+namespace {
+
+int run_compress(context& ctx) {
+    if (!ctx.vm.count("input")) throw input_error("", "no input image given (usage: encvp compress IN.png -o OUT.evc)");
+    if (!ctx.vm.count("output")) throw input_error("", "no output file given (-o OUT.evc)");
+    const std::string in_path = ctx.vm["input"].as<std::string>();
+    const std::string out_path = ctx.vm["output"].as<std::string>();
+    const std::string net_path =
+        ctx.vm.count("network") ? ctx.vm["network"].as<std::string>() : source_path("configs/networks/kodak-025.enet");
+
+    const std::vector<uint8_t> net_bytes = read_file(net_path, 64u << 20, "network file");
+    const network_file net = parse_network_file(net_bytes, net_path);
+    if (net.classify()) throw input_error(net_path, "is a classifier; `encvp compress` needs a compression network");
+    if (net.in_c != 3 || net.in_h != net.in_w)
+        throw input_error(net_path, "takes " + std::to_string(net.in_c) + "x" + std::to_string(net.in_h) + "x" +
+                                        std::to_string(net.in_w) + " inputs; a patch encoder takes square RGB patches");
+    const nx::layer_desc& last = net.layers.back().d;
+    if (last.a_bits != 1) throw input_error(net_path, "its code is not binary (last layer has " + std::to_string(last.a_bits) + "-bit outputs)");
+    const compiled_network comp = compile_network(net, ctx.cfg.sram_size_bits, net_path);
+
+    const image img = read_image(in_path);
+    const unsigned P = net.in_h;
+    code_stream cs;
+    cs.width = img.width;
+    cs.height = img.height;
+    cs.patch = uint16_t(P);
+    cs.code_c = uint16_t(last.out_c);
+    cs.code_h = uint16_t(last.out_h());
+    cs.code_w = uint16_t(last.out_w());
+    cs.net_crc = crc32(net_bytes.data(), net_bytes.size());
+    if (img.width > EVC_MAX_SIDE || img.height > EVC_MAX_SIDE)
+        throw input_error(in_path, "image is larger than the bitstream's " + std::to_string(EVC_MAX_SIDE) + "-pixel limit per side");
+    const unsigned cols = cs.cols(), rows = cs.rows(), W = cols * P;
+    const unsigned bpp_bits = cs.bits_per_patch();
+    cs.codes.assign((cs.total_bits() + 7) / 8, 0);
+
+    std::printf("image     %s (%ux%u, padded to %ux%u: %u x %u patches of %u px)\n", in_path.c_str(), img.width, img.height,
+                W, rows * P, cols, rows, P);
+    std::printf("network   %s ('%s', code %ux%ux%u bits per patch)\n", net_path.c_str(), net.name.c_str(), cs.code_c, cs.code_h,
+                cs.code_w);
+    std::fflush(stdout);
+
+    // Bands of the edge-replicated, padded frame, planar.
+    auto band = [&](unsigned k, std::vector<uint8_t>& out) {
+        out.resize(3ull * P * W);
+        for (unsigned y = 0; y < P; ++y) {
+            const unsigned sy = std::min(k * P + y, img.height - 1);
+            for (unsigned x = 0; x < W; ++x) {
+                const uint8_t* px = img.px(std::min(x, img.width - 1), sy);
+                for (unsigned c = 0; c < 3; ++c) out[(std::size_t(c) * P + y) * W + x] = px[c];
+            }
+        }
+    };
+    auto code = [&](unsigned k, unsigned col, const uint8_t* bytes, std::size_t) {
+        const uint64_t at = (uint64_t(k) * cols + col) * bpp_bits;
+        for (unsigned b = 0; b < bpp_bits; ++b)
+            if ((bytes[b >> 3] >> (b & 7)) & 1) cs.codes[(at + b) >> 3] |= uint8_t(1u << ((at + b) & 7));
+    };
+    compress_job job(comp, W, rows, P, band, code);
+    session s(ctx.cfg, ctx.vcd_path);
+    const double t0 = now_seconds();
+    const run_outcome r = s.run_jobs({&job});
+    const double wall = now_seconds() - t0;
+    if (!r.exited || r.exit_code != 0 || job.job_status != 0 || job.patches != cols * rows) {
+        std::printf("platform  FAILED: exit code %d, job status %u, %u of %u patches%s%s\n", r.exit_code, job.job_status,
+                    job.patches, cols * rows, r.fault.empty() ? "" : ", ", r.fault.c_str());
+        return EXIT_FAILED;
+    }
+    write_code_stream(out_path, cs);
+    const double enc_s = double(job.encoder_cycles) / ctx.cfg.encoder.clock_hz;
+    const double frame_s = job.band_end_times.empty() ? r.sim_seconds : job.band_end_times.back();
+    std::printf("output    %s: %llu code bits, %.4f bpp (%u bits per patch)\n", out_path.c_str(),
+                (unsigned long long)cs.total_bits(), cs.bpp(), bpp_bits);
+    std::printf("latency   %.2f us per patch (encoder), %.2f us per patch on the platform, %.3f ms per frame (simulated)\n",
+                enc_s * 1e6, frame_s / (cols * rows) * 1e6, frame_s * 1e3);
+    std::printf("speed     %.3f s wall, %.0f patches/s\n", wall, (cols * rows) / std::max(1e-9, wall));
+
+    nlohmann::json j = s.report(r);
+    j["command"] = "compress";
+    j["input"] = in_path;
+    j["output"] = out_path;
+    j["network"] = {{"path", net_path}, {"name", net.name}, {"crc32", cs.net_crc}, {"weight_bits", comp.weight_bits}};
+    j["width"] = img.width;
+    j["height"] = img.height;
+    j["patch"] = P;
+    j["patches"] = cols * rows;
+    j["bits"] = cs.total_bits();
+    j["bits_per_patch"] = bpp_bits;
+    j["bpp"] = cs.bpp();
+    j["file_bytes"] = serialize_code_stream(cs).size();
+    j["simulated_seconds_per_patch_encoder"] = enc_s;
+    j["simulated_seconds_per_patch"] = frame_s / (cols * rows);
+    j["simulated_seconds_per_frame"] = frame_s;
+    j["wall_seconds"] = wall;
+    write_report(ctx, j);
+    return EXIT_OK;
+}
+
+}  // namespace
+
+command make_compress_command() {
+    command c;
+    c.name = "compress";
+    c.summary = "compress an image patch by patch on the virtual platform and write an .evc bitstream";
+    c.usage = "encvp compress IN.png -o OUT.evc [--network FILE] [--report FILE]";
+    c.examples =
+        "  encvp compress ../shared/data/kodak/kodim23.png -o kodim23.evc\n"
+        "  encvp compress photo.jpg -o photo.evc --network configs/networks/kodak-050.enet --report compress.json\n";
+    c.options = [](po::options_description& d, po::positional_options_description& pos) {
+        d.add_options()("input", po::value<std::string>()->value_name("IN"), "image to compress (PNG or JPEG)")
+            ("output,o", po::value<std::string>()->value_name("OUT.evc"), "bitstream to write")
+            ("network", po::value<std::string>()->value_name("FILE"),
+             "compression network (.enet); default configs/networks/kodak-025.enet (0.25 bpp)");
+        pos.add("input", 1);
+    };
+    c.run = run_compress;
+    return c;
+}
+
+}  // namespace encvp::cli
