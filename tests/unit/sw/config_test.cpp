@@ -352,8 +352,14 @@ TEST(ConfigValidate, AlignmentAndAddressSpace) {
 
 TEST(ConfigValidate, BaseAddressNearTwoToTheSixtyFourIsRejected) {
     // base + size wraps around 2^64: the region must still be refused as beyond 32 bits.
-    const std::string m = config_error_of({"--map.dram", "0xFFFFFFFFFFFFF000"});
+    std::string m = config_error_of({"--map.dram", "0xFFFFFFFFFFFFF000"});
     EXPECT_NE(m.find("'map.dram'"), std::string::npos) << "accepted a DRAM base of 0xFFFFFFFFFFFFF000: " << m;
+    // The same through a typo'd negative hex address (which parse_address wraps to that value).
+    m = config_error_of({"--map.dram", "0x-1000"});
+    EXPECT_NE(m.find("map.dram"), std::string::npos) << "accepted --map.dram 0x-1000: " << m;
+    // A base near 2^64 whose region does not wrap is refused (the check works without wrap-around).
+    m = config_error_of({"--map.sysctrl", "0xFFFFFFFFFFFFE000"});
+    EXPECT_NE(m.find("'map.sysctrl'"), std::string::npos) << m;
 }
 
 TEST(ConfigValidate, SizesAndRanges) {
