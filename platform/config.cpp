@@ -245,7 +245,7 @@ void validate_platform_config(const platform_config& c) {
         {"map.dma", c.dma_base, 0x1000},         {"map.encoder", c.encoder_base, 0x40000},
         {"map.sram", c.sram_base, c.sram_size_bits / 8}, {"map.dram", c.dram_base, c.dram_size}};
     for (const region& r : map) {
-        if (r.base + r.size > (uint64_t(1) << 32))
+        if (r.base > (uint64_t(1) << 32) || r.size > (uint64_t(1) << 32) - r.base)
             throw config_error("'" + std::string(r.name) + "': region ends beyond the 32-bit address space");
         if (r.base % 4096)
             throw config_error("'" + std::string(r.name) + "': base address must be 4 KiB aligned");

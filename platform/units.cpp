@@ -50,6 +50,11 @@ uint64_t to_u64(double v, const std::string& text, const char* what) {
 uint64_t parse_address(const std::string& text) {
     const std::string s = strip(text);
     if (s.empty()) throw std::invalid_argument("empty address");
+    const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    for (std::size_t i = hex ? 2 : 0; i < s.size(); ++i)
+        if (!(hex ? std::isxdigit(static_cast<unsigned char>(s[i])) : std::isdigit(static_cast<unsigned char>(s[i]))))
+            throw std::invalid_argument("'" + text + "' is not an address (use decimal or 0x hex)");
+    if (hex && s.size() == 2) throw std::invalid_argument("'" + text + "' is not an address (use decimal or 0x hex)");
     std::size_t used = 0;
     unsigned long long v = 0;
     try {
@@ -68,6 +73,13 @@ static uint64_t size_in_bits(const std::string& text) {
     std::string unit;
     const double v = split_number(text, unit, "size");
     double bits;
+    {
+        // "Mb" could mean megabits or (as often written) megabytes: refuse rather than guess.
+        const std::string raw = strip(text).substr(strip(text).size() - unit.size());
+        if (raw.size() == 2 && raw[1] == 'b' && std::string("KkMmGg").find(raw[0]) != std::string::npos)
+            throw std::invalid_argument("'" + text + "': ambiguous unit '" + raw + "' (write " + char(std::toupper(raw[0])) +
+                                        "iB for bytes or " + char(std::toupper(raw[0])) + "bit for bits)");
+    }
     if (unit.empty() || unit == "b" || unit == "byte" || unit == "bytes") bits = v * 8;
     else if (unit == "k" || unit == "kb" || unit == "kib") bits = v * 8 * 1024.0;
     else if (unit == "m" || unit == "mb" || unit == "mib") bits = v * 8 * 1048576.0;
@@ -119,6 +131,12 @@ double parse_frequency_hz(const std::string& text) {
 double parse_bandwidth(const std::string& text) {
     std::string unit;
     const double v = split_number(text, unit, "bandwidth");
+    {
+        const std::string st = strip(text);
+        const std::string raw = st.substr(st.size() - unit.size());
+        if (raw.size() >= 3 && raw.compare(raw.size() - 3, 3, "b/s") == 0)
+            throw std::invalid_argument("'" + text + "': bits per second are ambiguous here; write bytes per second (B/s, MB/s, GB/s)");
+    }
     double bps;
     if (unit == "b/s") bps = v;
     else if (unit == "kb/s") bps = v * 1e3;

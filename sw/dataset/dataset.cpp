@@ -139,6 +139,9 @@ std::unique_ptr<dataset> open_dataset(const std::string& path, const std::vector
             // Test batch last so that "a directory" means train then test, in file order.
             ds = std::make_unique<cifar_binary>(bins, classes.size());
         } else {
+            if (channels != 3)
+                throw input_error(path, "image folders hold RGB images, the network takes " + std::to_string(channels) +
+                                            "-channel inputs");
             ds = std::make_unique<image_folder>(path, classes);
         }
     }

@@ -87,6 +87,7 @@ struct jpeg_err {
     jpeg_error_mgr mgr;
     std::jmp_buf jump;
     char msg[JMSG_LENGTH_MAX];
+    int warnings = 0;
 };
 
 void jpeg_error_exit_cb(j_common_ptr cinfo) {
@@ -95,7 +96,13 @@ void jpeg_error_exit_cb(j_common_ptr cinfo) {
     std::longjmp(e->jump, 1);
 }
 
-void jpeg_quiet_cb(j_common_ptr, int) {}
+// libjpeg only *warns* about truncated or corrupt data (and fills the picture with grey): keep
+// the first warning so the decoder can refuse the image.
+void jpeg_warning_cb(j_common_ptr cinfo, int level) {
+    if (level >= 0) return;  // trace messages
+    auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
+    if (e->warnings++ == 0) (*cinfo->err->format_message)(cinfo, e->msg);
+}
 
 image decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& src, const image_limits& lim) {
     jpeg_decompress_struct cinfo;
@@ -103,7 +110,7 @@ image decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& src, con
     std::memset(&cinfo, 0, sizeof cinfo);
     cinfo.err = jpeg_std_error(&err.mgr);
     err.mgr.error_exit = jpeg_error_exit_cb;
-    err.mgr.emit_message = jpeg_quiet_cb;
+    err.mgr.emit_message = jpeg_warning_cb;
     err.msg[0] = 0;
     image img;
     std::string size_problem;
@@ -135,6 +142,7 @@ image decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& src, con
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
+    if (err.warnings) throw input_error(src, std::string("corrupt or truncated JPEG: ") + err.msg);
     return img;
 }
 
