@@ -72,7 +72,10 @@ TEST(Units, SizesInBytes) {
     EXPECT_EQ(parse_size_bytes("2MB"), 2u << 20);
     EXPECT_EQ(parse_size_bytes("1G"), 1u << 30);
     EXPECT_EQ(parse_size_bytes("2GiB"), uint64_t(2) << 30);
-    EXPECT_EQ(parse_size_bytes("1gb"), 1u << 30);
+    EXPECT_EQ(parse_size_bytes("1gB"), 1u << 30);  // the unit's letters are case-insensitive, but...
+    // ...a lower-case b after K/M/G could mean bits or bytes: refused rather than guessed.
+    EXPECT_REJECTS(parse_size_bytes("1gb"), "ambiguous unit 'gb'");
+    EXPECT_REJECTS(parse_size_bits("1Mb"), "ambiguous unit 'Mb' (write MiB for bytes or Mbit for bits)");
     EXPECT_EQ(parse_size_bytes("4096"), 4096u);
     EXPECT_EQ(parse_size_bytes("4096B"), 4096u);
     EXPECT_EQ(parse_size_bytes("10 bytes"), 10u);
@@ -172,7 +175,8 @@ TEST(Units, Bandwidths) {
     EXPECT_DOUBLE_EQ(parse_bandwidth("1KiB/s"), 1024.0);
     EXPECT_DOUBLE_EQ(parse_bandwidth("3MiB/s"), 3.0 * 1048576.0);
     EXPECT_DOUBLE_EQ(parse_bandwidth("100B/s"), 100.0);
-    EXPECT_DOUBLE_EQ(parse_bandwidth("6.4 gb/s"), 6.4e9);
+    EXPECT_DOUBLE_EQ(parse_bandwidth("6.4 gB/s"), 6.4e9);
+    EXPECT_REJECTS(parse_bandwidth("6.4 Gb/s"), "bits per second are ambiguous");
 }
 
 TEST(Units, MalformedBandwidths) {
