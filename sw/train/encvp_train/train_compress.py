@@ -1,0 +1,291 @@
+"""Joint training of the compression codec: quantized patch encoder + full-frame float decoder.
+
+    OMP_WAIT_POLICY=PASSIVE PYTHONPATH=sw/train /usr/bin/python3 -m encvp_train.train_compress \\
+        --config configs/train/kodak-025.json --out runs/kodak-025 [--resume]
+
+Every step draws ``batch_size`` random square crops of the training photos (several scales, the 8
+flips/rotations; :mod:`encvp_train.photos`), cuts each into 16x16 patches that the encoder codes
+independently (exactly as on the chip), re-assembles each crop's code tensor and decodes the whole
+crop; the loss is the MSE on [0, 1] RGB.  Every ``eval_every`` steps the held-out photos are coded
+with the *exact* integer encoder (eval mode) and decoded; their mean PSNR (8-bit output, RGB)
+chooses ``best.pt``.  Kodak is never touched here.
+
+Writes into ``--out``: ``train.log`` (config, budget, one line per evaluation), ``metrics.jsonl``,
+``last.pt`` (every evaluation; ``--resume`` continues from it with the same data stream),
+``best.pt``, ``config.json`` and ``summary.json``.  Step-level progress goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as _dt
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import photos as P
+from .budget import budget_rows, format_budget
+from .codec import DECODER_DEFAULTS, Codec, decoder_macs_per_pixel, pad_to_multiple, psnr, to_pixels
+from .config import ConfigError, _merge
+from .quant import level_histogram
+from .train import Logger, atomic_save, git_commit, seed_everything
+
+DATA_DEFAULTS = {"val_photos": 3, "val_seed": 20220801, "scales": [1.0, 0.75, 0.5], "crop": 128,
+                 "val_long_side": 768}
+MODEL_DEFAULTS = {"patch": 16, "code_channels": 4, "conv4_wbits": 3, "encoder_layers": None,
+                  "norm": "shift", "quantizer": "equalized", "momentum": 0.9, "bias_bits_max": 16,
+                  "act_init_std": 0.35, "decoder": dict(DECODER_DEFAULTS)}
+TRAIN_DEFAULTS = {
+    "steps": 6000,
+    "batch_size": 8,
+    "lr": 5e-4,               # decoder (Adam)
+    "encoder_lr": 5e-4,       # encoder latent weights, shifts and biases (Adam)
+    "warmup_steps": 200,
+    "schedule": "cosine",     # cosine | constant
+    "min_lr": 0.02,           # cosine floor, as a fraction of the peak
+    "grad_clip": 1.0,         # global gradient-norm clip (0: off)
+    "eval_every": 250,        # steps between validations / checkpoints
+    "log_every": 25,
+    "calib_crops": 32,
+    "init_from": None,        # checkpoint whose tensors of matching shape initialise this model
+    "threads": 2,
+}
+
+
+def normalize(cfg: dict) -> dict:
+    unknown = set(cfg) - {"name", "description", "seed", "data", "model", "train"}
+    if unknown:
+        raise ConfigError(f"config: unknown top-level keys {sorted(unknown)}")
+    model = _merge(MODEL_DEFAULTS, cfg.get("model", {}), "model")
+    bad = set(model["decoder"]) - set(DECODER_DEFAULTS)
+    if bad:
+        raise ConfigError(f"model.decoder: unknown keys {sorted(bad)}")
+    out = {"name": cfg.get("name", "codec"), "description": cfg.get("description", ""),
+           "seed": int(cfg.get("seed", 1)), "task": "compress",
+           "data": _merge(DATA_DEFAULTS, cfg.get("data", {}), "data"),
+           "model": model,
+           "train": _merge(TRAIN_DEFAULTS, cfg.get("train", {}), "train")}
+    Codec(out["model"])   # geometry errors now, not after the data is loaded
+    return out
+
+
+def load_config(path) -> dict:
+    p = Path(path)
+    if p.suffix == ".toml":
+        import tomllib
+        raw = tomllib.loads(p.read_text())
+    else:
+        raw = json.loads(p.read_text())
+    cfg = normalize(raw)
+    if cfg["name"] == "codec":
+        cfg["name"] = p.stem
+    return cfg
+
+
+def lr_factor(step: int, tc: dict) -> float:
+    w = int(tc["warmup_steps"])
+    if w and step < w:
+        return (step + 1) / w
+    if tc["schedule"] == "constant":
+        return 1.0
+    t = min(1.0, (step - w) / max(1, int(tc["steps"]) - w))
+    lo = float(tc["min_lr"])
+    return lo + (1.0 - lo) * 0.5 * (1.0 + math.cos(math.pi * t))
+
+
+def make_optimizer(model: Codec, tc: dict) -> torch.optim.Optimizer:
+    enc = [p for p in model.encoder.parameters() if p.requires_grad]
+    dec = [p for p in model.decoder.parameters() if p.requires_grad]
+    return torch.optim.Adam([{"params": dec, "lr": tc["lr"], "base_lr": tc["lr"]},
+                             {"params": enc, "lr": tc["encoder_lr"], "base_lr": tc["encoder_lr"]}])
+
+
+def encoder_report(model: Codec, codes: torch.Tensor | None = None) -> str:
+    parts = []
+    for l in model.encoder.layers:
+        p = l.integer_params()
+        h = level_histogram(p["codes"], l.spec.wbits)
+        parts.append(f"{l.spec.name}:S={p['shift']} lv%=" + "/".join(f"{v * 100:.0f}" for v in h.values()))
+    if codes is not None:
+        ones = codes.float().mean(dim=(0, 2, 3))
+        parts.append("ones%=" + "/".join(f"{float(v) * 100:.0f}" for v in ones))
+    return " ".join(parts)
+
+
+@torch.no_grad()
+def validate(model: Codec, frames: list[np.ndarray]) -> tuple[float, list[float], torch.Tensor]:
+    """Mean PSNR (dB, 8-bit RGB) of the held-out frames through the exact encoder and the decoder."""
+    model.eval()
+    scores, allcodes = [], []
+    for f in frames:
+        x = torch.from_numpy(np.asarray(f))[None]
+        xp = pad_to_multiple(x, model.patch)
+        y, codes = model(xp.float())
+        rec = to_pixels(y)[..., :x.shape[-2], :x.shape[-1]]
+        scores.append(psnr(rec, x))
+        allcodes.append(codes.flatten(2))
+    return float(np.mean(scores)), scores, torch.cat(allcodes, dim=2)[..., None]
+
+
+def load_matching(model: torch.nn.Module, path) -> tuple[list[str], list[str]]:
+    """Copy every tensor of checkpoint ``path`` whose name and shape match; returns (loaded, skipped)."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    src = ck["model"]
+    own = model.state_dict()
+    loaded, skipped = [], []
+    for k, v in own.items():
+        if k in src and src[k].shape == v.shape:
+            own[k] = src[k]
+            loaded.append(k)
+        else:
+            skipped.append(k)
+    model.load_state_dict(own)
+    return loaded, skipped
+
+
+def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None = None,
+          stop_after: int | None = None, quiet: bool = False) -> dict:
+    tc, dc = cfg["train"], cfg["data"]
+    out.mkdir(parents=True, exist_ok=True)
+    log = Logger(out / "train.log")
+    torch.set_num_threads(int(tc["threads"]))
+    seed_everything(cfg["seed"])
+    log(f"=== {_dt.datetime.now().isoformat(timespec='seconds')} encvp_train.train_compress {cfg['name']} "
+        f"(torch {torch.__version__}, {torch.get_num_threads()} threads){' [resume]' if resume else ''}")
+
+    # ---- data --------------------------------------------------------------------------------
+    files = P.list_photos(data_override)
+    tr_files, va_files = P.split_photos(files, dc["val_photos"], dc["val_seed"])
+    sampler = P.CropSampler(tr_files, dc["scales"], dc["crop"], verbose=not quiet)
+    frames = P.validation_frames(va_files, dc["val_long_side"], verbose=not quiet)
+    log(f"data: {len(tr_files)} training photos from {P.photos_dir(data_override)} at scales {dc['scales']} "
+        f"({sampler.pixels / 1e6:.1f} Mpx), crops {dc['crop']}x{dc['crop']}; validation: "
+        f"{len(va_files)} held-out photos (seed {dc['val_seed']}): "
+        + ", ".join(f"{f.name} {fr.shape[2]}x{fr.shape[1]}" for f, fr in zip(va_files, frames)))
+
+    # ---- model -------------------------------------------------------------------------------
+    model = Codec(cfg["model"])
+    log(f"codec: {model.code_channels} code channels x {model.code_size}x{model.code_size} per "
+        f"{model.patch}x{model.patch} patch = {model.bpp:g} bpp; decoder "
+        f"{sum(p.numel() for p in model.decoder.parameters())} parameters, "
+        f"{decoder_macs_per_pixel(model.decoder.ops, model.upscale) / 1e3:.1f}k MACs/pixel")
+    log(format_budget(budget_rows(model.encoder), title="encoder budget (bias width at its cap):"))
+
+    start, best = 0, {"val_psnr": -1.0, "step": 0}
+    ck_last = out / "last.pt"
+    if resume and ck_last.is_file():
+        ck = torch.load(ck_last, map_location="cpu", weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt = make_optimizer(model, tc)
+        opt.load_state_dict(ck["optimizer"])
+        for g, base in zip(opt.param_groups, (tc["lr"], tc["encoder_lr"])):
+            g["base_lr"] = base
+        start, best = ck["step"], ck["best"]
+        log(f"resumed from {ck_last}: step {start}, best val {best['val_psnr']:.3f} dB at step {best['step']}")
+    else:
+        if resume:
+            log(f"--resume: no {ck_last}, starting from scratch")
+        calib = torch.from_numpy(sampler.sample(np.random.default_rng([cfg["seed"], 999_999_999]),
+                                                int(tc["calib_crops"])))
+        if tc["init_from"]:
+            loaded, skipped = load_matching(model, tc["init_from"])
+            log(f"init from {tc['init_from']}: {len(loaded)} tensors loaded, new: {', '.join(skipped) or 'none'}")
+            model.calibrate(calib, "code" if any(k.startswith("encoder.layers.") for k in skipped) else "none")
+        else:
+            model.calibrate(calib)
+        opt = make_optimizer(model, tc)
+        log("calibrated: " + encoder_report(model))
+    (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+
+    steps = int(tc["steps"])
+    end = steps if stop_after is None else min(steps, start + stop_after)
+    bs, every = int(tc["batch_size"]), int(tc["eval_every"])
+    t_round, seen, loss_sum, n_loss, t_data = time.time(), 0, 0.0, 0, 0.0
+    step = start
+    while step < end:
+        model.train()
+        t0 = time.time()
+        xb = torch.from_numpy(sampler.sample(np.random.default_rng([cfg["seed"], step]), bs)).float()
+        t_data += time.time() - t0
+        f = lr_factor(step, tc)
+        for g in opt.param_groups:
+            g["lr"] = g["base_lr"] * f
+        y, codes = model(xb)
+        loss = F.mse_loss(y, xb / 255.0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if tc["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), float(tc["grad_clip"]))
+        opt.step()
+        step += 1
+        seen += xb.shape[0] * xb.shape[2] * xb.shape[3]
+        loss_sum += float(loss)
+        n_loss += 1
+        el = time.time() - t_round
+        if not quiet and (step % int(tc["log_every"]) == 0 or step == end):
+            print(f"  step {step}/{steps} mse {loss_sum / n_loss:.5f} "
+                  f"({-10 * math.log10(max(loss_sum / n_loss, 1e-12)):.2f} dB) lr x{f:.3f} "
+                  f"{seen / el / 1e3:.1f}k px/s", flush=True)
+        if step % every == 0 or step == end:
+            t1 = time.time()
+            vp, scores, vcodes = validate(model, frames)
+            is_best = vp > best["val_psnr"]
+            if is_best:
+                best = {"val_psnr": vp, "step": step}
+            tr_mse = loss_sum / max(1, n_loss)
+            rec = {"step": step, "train_mse": tr_mse, "train_psnr": -10 * math.log10(max(tr_mse, 1e-12)),
+                   "val_psnr": vp, "val_psnr_each": scores, "lr_factor": f, "round_s": round(el, 1),
+                   "px_s": round(seen / el), "data_s": round(t_data, 1), "val_s": round(time.time() - t1, 1),
+                   "time": _dt.datetime.now().isoformat(timespec="seconds")}
+            log(f"step {step}/{steps}: train {rec['train_psnr']:.2f} dB  val {vp:.3f} dB{' *' if is_best else ''} "
+                f"[{' '.join(f'{s:.2f}' for s in scores)}]  ({el:.0f}s, {rec['px_s'] / 1e3:.1f}k px/s, "
+                f"lr x{f:.3f}) {encoder_report(model, vcodes)}")
+            with open(out / "metrics.jsonl", "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+            state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, "best": best,
+                     "config": cfg, "val_psnr": vp, "task": "compress",
+                     "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                     "git_commit": git_commit(), "torch": torch.__version__}
+            atomic_save(state, ck_last)
+            if is_best:
+                atomic_save(state, out / "best.pt")
+            t_round, seen, loss_sum, n_loss, t_data = time.time(), 0, 0.0, 0, 0.0
+    summary = {"name": cfg["name"], "steps_done": step, "steps": steps, "best": best}
+    if step >= steps:
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        log(f"done: best val {best['val_psnr']:.3f} dB at step {best['step']} -> {out / 'best.pt'}")
+    return summary
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True, help="codec config (.json)")
+    ap.add_argument("--out", required=True, help="run directory (checkpoints, logs)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if present")
+    ap.add_argument("--data", help="shared data directory or a folder of *.jpg (default $ENCVP_DATA or ../shared/data)")
+    ap.add_argument("--steps", type=int, help="override train.steps (changes the LR schedule)")
+    ap.add_argument("--stop-after", type=int, help="stop after this many steps in this invocation (schedule unchanged)")
+    ap.add_argument("--threads", type=int, help="override train.threads")
+    ap.add_argument("--init-from", help="override train.init_from")
+    a = ap.parse_args(argv)
+    cfg = load_config(a.config)
+    if a.steps:
+        cfg["train"]["steps"] = a.steps
+    if a.threads:
+        cfg["train"]["threads"] = a.threads
+    if a.init_from:
+        cfg["train"]["init_from"] = a.init_from
+    train(cfg, Path(a.out), a.resume, a.data, a.stop_after)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""A tiny codec training runs end to end in < 1 minute: data, train, resume, fine-tune another rate,
+export to .enet + .edec with self-verification, file-based evaluation, photo sampler."""
+
+import json
+import os
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+import _common  # noqa: F401
+import _compress_common as CC
+import numpy as np
+import torch
+
+from encvp_train import photos as P
+from encvp_train.config import ConfigError
+from encvp_train.edec import read_edec
+from encvp_train.enet import read_enet
+from encvp_train.eval_compress import FileCodec, ModelCodec, blockiness, evaluate
+from encvp_train.export_compress import export
+from encvp_train.train_compress import load_config, normalize, train
+
+CFG = {
+    "name": "tiny-codec",
+    "seed": 5,
+    "data": {"val_photos": 1, "scales": [1.0, 0.5], "crop": 48, "val_long_side": 96},
+    "model": CC.small_model_cfg(4),
+    "train": {"steps": 6, "batch_size": 2, "eval_every": 3, "log_every": 1, "warmup_steps": 2,
+              "calib_crops": 4, "lr": 1e-3, "encoder_lr": 1e-3},
+}
+
+
+def make_photos(d: Path, n=5, seed=0) -> None:
+    """Small JPEG 'photos': crops of the real training photos when present, else synthetic."""
+    from PIL import Image
+    x, _ = CC.real_or_synthetic(n, 112, 144, seed)
+    d.mkdir(parents=True, exist_ok=True)
+    for i, a in enumerate(x):
+        Image.fromarray(a.transpose(1, 2, 0)).save(d / f"p{i}.jpg", quality=95)
+
+
+class TestPhotos(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.old = os.environ.get("ENCVP_CACHE")
+        os.environ["ENCVP_CACHE"] = str(Path(self.tmp.name) / "cache")
+        self.dir = Path(self.tmp.name) / "photos"
+        make_photos(self.dir)
+
+    def tearDown(self):
+        if self.old is None:
+            os.environ.pop("ENCVP_CACHE", None)
+        else:
+            os.environ["ENCVP_CACHE"] = self.old
+        self.tmp.cleanup()
+
+    def test_sampler_split_frames(self):
+        files = P.list_photos(self.dir)
+        self.assertEqual(len(files), 5)
+        tr, va = P.split_photos(files, 2, 7)
+        self.assertEqual((len(tr), len(va)), (3, 2))
+        self.assertFalse(set(tr) & set(va))
+        self.assertEqual(P.split_photos(files, 2, 7), (tr, va))          # fixed by its seed
+        s = P.CropSampler(tr, [1.0, 0.5], 32, verbose=False)
+        a = s.sample(np.random.default_rng(3), 6)
+        b = s.sample(np.random.default_rng(3), 6)
+        self.assertEqual(a.shape, (6, 3, 32, 32))
+        self.assertEqual(a.dtype, np.uint8)
+        self.assertTrue(np.array_equal(a, b))
+        self.assertTrue(any(Path(os.environ["ENCVP_CACHE"], "photos").glob("*-s0.500.npy")))   # cached
+        fr = P.validation_frames(va, 100, verbose=False)
+        self.assertEqual(max(fr[0].shape[1:]), 100)
+        self.assertEqual(fr[0].shape[0], 3)
+        with self.assertRaises(P.DataError):
+            P.CropSampler(tr, [1.0], 1000, verbose=False)
+
+    def test_dihedral_augmentation(self):
+        # all 8 flips/rotations occur, and each crop is one of them applied to a photo window
+        files = P.list_photos(self.dir)
+        s = P.CropSampler(files[:1], [1.0], 112, verbose=False)       # photo is 112 x 144: 33 windows
+        img = np.asarray(P.load_photo(files[0])).transpose(2, 0, 1)
+        seen = set()
+        rng = np.random.default_rng(0)
+        for _ in range(60):
+            c = s.sample(rng, 1)[0]
+            found = None
+            for x0 in range(33):
+                w = img[:, :, x0:x0 + 112]
+                for t in range(8):
+                    v = np.rot90(w, t & 3, axes=(1, 2))
+                    v = v[:, :, ::-1] if t & 4 else v
+                    if np.array_equal(v, c):
+                        found = t
+                        break
+                if found is not None:
+                    break
+            self.assertIsNotNone(found)
+            seen.add(found)
+        self.assertEqual(len(seen), 8)
+
+    def test_blockiness(self):
+        rng = np.random.default_rng(0)
+        img = CC.synthetic_image(rng, 64, 64).transpose(2, 0, 1)
+        self.assertLess(abs(blockiness(img) - 1.0), 0.3)
+        blocky = img.copy()
+        blocky[:, :, 16:32] = np.clip(blocky[:, :, 16:32].astype(int) + 40, 0, 255)
+        self.assertGreater(blockiness(blocky), 1.5)
+
+
+class TestConfigs(unittest.TestCase):
+    def test_shipped_configs(self):
+        root = Path(__file__).resolve().parents[3] / "configs" / "train"
+        for name, c in (("kodak-0125", 2), ("kodak-025", 4), ("kodak-050", 8)):
+            cfg = load_config(root / f"{name}.json")
+            self.assertEqual(cfg["name"], name)
+            self.assertEqual(cfg["model"]["code_channels"], c)
+
+    def test_unknown_keys(self):
+        for bad in ({"trian": {}}, {"train": {"stpes": 3}}, {"model": {"decoder": {"wdith": 3}}}):
+            with self.assertRaises(ConfigError):
+                normalize(bad)
+
+
+class TestTrainSmoke(unittest.TestCase):
+    def test_train_resume_finetune_export_eval(self):
+        t0 = time.time()
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            old = os.environ.get("ENCVP_CACHE")
+            os.environ["ENCVP_CACHE"] = str(d / "cache")
+            try:
+                self._run(d)
+            finally:
+                if old is None:
+                    os.environ.pop("ENCVP_CACHE", None)
+                else:
+                    os.environ["ENCVP_CACHE"] = old
+        self.assertLess(time.time() - t0, 60, "tiny codec training took more than a minute")
+
+    def _run(self, d: Path):
+        photos = d / "photos"
+        make_photos(photos)
+        out = d / "run"
+        cfg = normalize(json.loads(json.dumps(CFG)))
+        s1 = train(cfg, out, data_override=str(photos), stop_after=3, quiet=True)
+        self.assertEqual(s1["steps_done"], 3)
+        self.assertTrue((out / "last.pt").is_file())
+        self.assertFalse((out / "summary.json").exists())
+        s = train(cfg, out, resume=True, data_override=str(photos), quiet=True)
+        recs = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+        self.assertEqual([r["step"] for r in recs], [3, 6])
+        self.assertTrue(all(np.isfinite(r["val_psnr"]) and r["val_psnr"] > 5 for r in recs))
+        log = (out / "train.log").read_text()
+        self.assertIn("resumed", log)
+        self.assertIn("0.25 bpp", log)
+        self.assertEqual(s["steps_done"], 6)
+
+        # export both files, with the self-verification (integer.py == eval encoder, .edec == decoder)
+        enet_path = d / "nets" / "tiny.enet"
+        info = export(out / "best.pt", enet_path, data_override=str(photos), log_src=out / "train.log")
+        self.assertEqual(info["decoder_max_diff"] < 1e-4, True)
+        self.assertAlmostEqual(info["val_psnr_files"], s["best"]["val_psnr"], places=6)
+        net, dec = read_enet(enet_path), read_edec(enet_path.with_suffix(".edec"))
+        self.assertEqual(net["header"]["task"], "compress")
+        self.assertEqual(dec["header"]["encoder"]["crc32"], int.from_bytes(enet_path.read_bytes()[20:24], "little"))
+        self.assertEqual(dec["header"]["code_channels"], 4)
+        self.assertTrue((d / "nets" / "tiny.train.log").is_file())
+
+        # file-based evaluation == the checkpoint's eval model, on an image that is not a multiple of 16
+        from PIL import Image
+        img = CC.synthetic_image(np.random.default_rng(9), 40, 56)
+        Image.fromarray(img).save(d / "img.png")
+        r_file = evaluate(FileCodec(enet_path, enet_path.with_suffix(".edec")), [d / "img.png"], patchwise=True,
+                          save=d / "rec")
+        r_model = evaluate(ModelCodec(out / "best.pt"), [d / "img.png"])
+        self.assertAlmostEqual(r_file["mean"]["psnr"], r_model["mean"]["psnr"], places=6)
+        self.assertAlmostEqual(r_file["images"][0]["bpp"], 4 * 3 * 4 * 16 / (40 * 56))   # padded to 48 x 64
+        self.assertIn("psnr_patchwise", r_file["images"][0])
+        self.assertTrue((d / "rec" / "img.png").is_file())
+
+        # a decoder paired with another encoder is refused
+        other = d / "nets" / "other.enet"
+        export(out / "best.pt", other, edec_output=d / "nets" / "other.edec", name="other", verify=False)
+        self.assertNotEqual(other.read_bytes()[20:24], enet_path.read_bytes()[20:24])
+        with self.assertRaises(SystemExit):
+            FileCodec(other, enet_path.with_suffix(".edec"))
+
+        # fine-tune another rate (2 code channels) from this checkpoint
+        cfg2 = json.loads(json.dumps(CFG))
+        cfg2["model"]["code_channels"] = 2
+        cfg2["train"].update({"steps": 2, "eval_every": 2, "init_from": str(out / "best.pt")})
+        out2 = d / "run2"
+        s2 = train(normalize(cfg2), out2, data_override=str(photos), quiet=True)
+        self.assertEqual(s2["steps_done"], 2)
+        log2 = (out2 / "train.log").read_text()
+        self.assertIn("encoder.layers.3.weight", log2)          # the code layer is new ...
+        self.assertIn("decoder.convs.0.weight", log2)           # ... and so is the decoder's first conv
+        self.assertIn("0.125 bpp", log2)
+        ck1 = torch.load(out / "best.pt", weights_only=False)["model"]
+        ck2 = torch.load(out2 / "last.pt", weights_only=False)["model"]
+        self.assertEqual(ck2["encoder.layers.3.weight"].shape[0], 2)
+        self.assertEqual(ck1["decoder.convs.3.weight"].shape, ck2["decoder.convs.3.weight"].shape)
+
+
+if __name__ == "__main__":
+    unittest.main()
