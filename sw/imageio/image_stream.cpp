@@ -35,6 +35,7 @@ struct jpeg_err {
     jpeg_error_mgr mgr;
     std::jmp_buf jump;
     char msg[JMSG_LENGTH_MAX];
+    int warnings = 0;
 };
 
 void jpeg_error_exit_cb(j_common_ptr cinfo) {
@@ -42,7 +43,13 @@ void jpeg_error_exit_cb(j_common_ptr cinfo) {
     (*cinfo->err->format_message)(cinfo, e->msg);
     std::longjmp(e->jump, 1);
 }
-void jpeg_quiet_cb(j_common_ptr, int) {}
+// libjpeg only warns about truncated or corrupt data (and fills in grey): keep the first warning,
+// the reader then refuses the image as image.cpp does.
+void jpeg_warning_cb(j_common_ptr cinfo, int level) {
+    if (level >= 0) return;  // trace messages
+    auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
+    if (e->warnings++ == 0) (*cinfo->err->format_message)(cinfo, e->msg);
+}
 
 std::string size_problem(uint64_t w, uint64_t h, const image_limits& lim) {
     if (w == 0 || h == 0) return "image has zero width or height";
@@ -208,12 +215,15 @@ void image_reader::open(const std::string& path, const image_limits& lim) {
     if (got >= 3 && sig[0] == 0xFF && sig[1] == 0xD8 && sig[2] == 0xFF) {
         s.cinfo.err = jpeg_std_error(&s.jerr.mgr);
         s.jerr.mgr.error_exit = jpeg_error_exit_cb;
-        s.jerr.mgr.emit_message = jpeg_quiet_cb;  // warnings (e.g. a premature end) are tolerated, as in image.cpp
+        s.jerr.mgr.emit_message = jpeg_warning_cb;
         s.jerr.msg[0] = 0;
+        s.jerr.warnings = 0;
         if (s.jpeg_start()) s.fail(std::string("invalid JPEG: ") + s.jerr.msg);
+        if (s.jerr.warnings) s.fail(std::string("corrupt or truncated JPEG: ") + s.jerr.msg);
         const std::string problem = size_problem(s.cinfo.image_width, s.cinfo.image_height, lim);
         if (!problem.empty()) s.fail(problem);
         if (s.jpeg_begin()) s.fail(std::string("invalid JPEG: ") + s.jerr.msg);
+        if (s.jerr.warnings) s.fail(std::string("corrupt or truncated JPEG: ") + s.jerr.msg);
         if (s.cinfo.output_components != 3) s.fail("JPEG does not decode to 3 colour components");
         s.k = impl::kind::jpeg;
         s.w = s.cinfo.output_width, s.h = s.cinfo.output_height;
@@ -238,6 +248,7 @@ unsigned image_reader::read_rows(unsigned n, uint8_t* rgb_out) {
         break;
     case impl::kind::jpeg:
         if (s.jpeg_rows(n, rgb_out)) s.fail(std::string("invalid JPEG: ") + s.jerr.msg);
+        if (s.jerr.warnings) s.fail(std::string("corrupt or truncated JPEG: ") + s.jerr.msg);
         break;
     case impl::kind::memory:
         std::memcpy(rgb_out, s.whole.rgb.data() + std::size_t(s.row) * s.w * 3, std::size_t(n) * s.w * 3);

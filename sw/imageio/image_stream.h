@@ -31,7 +31,7 @@ public:
     unsigned rows_read() const;
     // Decodes the next min(n, height - rows_read) rows into rgb_out (n * width * 3 bytes of
     // interleaved RGB) and returns that count (0 at the end). A corrupt or truncated file is an
-    // input_error; the reader is closed after one.
+    // input_error (found when the rows that show it are decoded); the reader is closed after one.
     unsigned read_rows(unsigned n, uint8_t* rgb_out);
     void close();
 

@@ -246,6 +246,10 @@ TEST(ImageStream, BadInputIsAClearError) {
     const std::vector<uint8_t> jpg = encvp::encode_jpeg(img, 90);
     encvp::write_file(dir.file("cut.jpg"), std::vector<uint8_t>(jpg.begin(), jpg.begin() + 40));
     EXPECT_HAS(open_error(dir.file("cut.jpg")), "invalid JPEG");
+    // Cut in the middle of the scan: libjpeg only warns (and fills in grey); refused like read_image.
+    encvp::write_file(dir.file("half.jpg"), std::vector<uint8_t>(jpg.begin(), jpg.begin() + long(jpg.size() * 6 / 10)));
+    EXPECT_HAS(open_error(dir.file("half.jpg")), "corrupt or truncated JPEG");
+    EXPECT_THROW(encvp::read_image(dir.file("half.jpg")), input_error);
     // Limits, checked before any pixel is decoded.
     encvp::image_limits lim;
     lim.max_side = 32;
