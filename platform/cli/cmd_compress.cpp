@@ -43,7 +43,7 @@ int run_compress(context& ctx) {
     cs.code_c = uint16_t(last.out_c);
     cs.code_h = uint16_t(last.out_h());
     cs.code_w = uint16_t(last.out_w());
-    cs.net_crc = crc32(net_bytes.data(), net_bytes.size());
+    cs.net_crc = net.crc;  // the network's identity: the CRC-32 its .enet header carries
     if (img.width > EVC_MAX_SIDE || img.height > EVC_MAX_SIDE)
         throw input_error(in_path, "image is larger than the bitstream's " + std::to_string(EVC_MAX_SIDE) + "-pixel limit per side");
     const unsigned cols = cs.cols(), rows = cs.rows(), W = cols * P;

@@ -8,12 +8,16 @@ command make_info_command();
 command make_classify_command();
 command make_verify_command();
 command make_compress_command();
+command make_decompress_command();
+command make_compare_command();
 
 const std::vector<command>& commands() {
     static const std::vector<command> table = {
         make_classify_command(),
         make_verify_command(),
         make_compress_command(),
+        make_decompress_command(),
+        make_compare_command(),
         make_info_command(),
         make_demo_command(),
     };
