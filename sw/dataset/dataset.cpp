@@ -69,7 +69,11 @@ public:
                                               ", the network has " + std::to_string(num_classes_) + " classes");
         out.label = buf[0];
         out.chw.assign(buf + 1, buf + RECORD);
-        out.id = files_[fi] + "#" + std::to_string(rec);
+        out.id = id(i);
+    }
+    std::string id(std::size_t i) const override {
+        const std::size_t fi = std::size_t(std::upper_bound(start_.begin(), start_.end(), i) - start_.begin()) - 1;
+        return files_[fi] + "#" + std::to_string(i - start_[fi]);
     }
 
 private:
@@ -110,6 +114,7 @@ public:
         out.label = items_[i].second;
         out.id = items_[i].first;
     }
+    std::string id(std::size_t i) const override { return items_[i].first; }
 
 private:
     std::string root_;

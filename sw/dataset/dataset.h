@@ -23,6 +23,8 @@ public:
     virtual std::size_t size() const = 0;
     // Loads sample i; throws input_error if its file is bad.
     virtual void get(std::size_t i, sample& out) const = 0;
+    // Where sample i comes from (file, or file#record), without loading it.
+    virtual std::string id(std::size_t i) const = 0;
     virtual std::string describe() const = 0;
     unsigned channels = 3, height = 32, width = 32;
 };
