@@ -1,6 +1,7 @@
 // encvp compress: encode an image patch by patch on the virtual platform (firmware, 2-D DMA,
 // encoder in compression mode) and write the bitstream.
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "bitstream/bitstream.h"
@@ -10,6 +11,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "imageio/image.h"
+#include "imageio/image_stream.h"
 #include "session.h"
 
 namespace encvp::cli {
@@ -34,38 +36,46 @@ int run_compress(context& ctx) {
     if (last.a_bits != 1) throw input_error(net_path, "its code is not binary (last layer has " + std::to_string(last.a_bits) + "-bit outputs)");
     const compiled_network comp = compile_network(net, ctx.cfg.sram_size_bits, net_path);
 
-    const image img = read_image(in_path);
+    // The frame streams in: only the rows of the current band are held (memory flat in frame size).
+    image_reader reader;
+    reader.open(in_path);
+    const unsigned img_w = reader.width(), img_h = reader.height();
     const unsigned P = net.in_h;
     code_stream cs;
-    cs.width = img.width;
-    cs.height = img.height;
+    cs.width = img_w;
+    cs.height = img_h;
     cs.patch = uint16_t(P);
     cs.code_c = uint16_t(last.out_c);
     cs.code_h = uint16_t(last.out_h());
     cs.code_w = uint16_t(last.out_w());
     cs.net_crc = net.crc;  // the network's identity: the CRC-32 its .enet header carries
-    if (img.width > EVC_MAX_SIDE || img.height > EVC_MAX_SIDE)
+    if (img_w > EVC_MAX_SIDE || img_h > EVC_MAX_SIDE)
         throw input_error(in_path, "image is larger than the bitstream's " + std::to_string(EVC_MAX_SIDE) + "-pixel limit per side");
     const unsigned cols = cs.cols(), rows = cs.rows(), W = cols * P;
     const unsigned bpp_bits = cs.bits_per_patch();
     cs.codes.assign((cs.total_bits() + 7) / 8, 0);
 
-    std::printf("image     %s (%ux%u, padded to %ux%u: %u x %u patches of %u px)\n", in_path.c_str(), img.width, img.height,
+    std::printf("image     %s (%ux%u, padded to %ux%u: %u x %u patches of %u px)\n", in_path.c_str(), img_w, img_h,
                 W, rows * P, cols, rows, P);
     std::printf("network   %s ('%s', code %ux%ux%u bits per patch)\n", net_path.c_str(), net.name.c_str(), cs.code_c, cs.code_h,
                 cs.code_w);
     std::fflush(stdout);
 
-    // Bands of the edge-replicated, padded frame, planar.
+    // Bands of the edge-replicated, padded frame, planar. Bands come in order, so each one reads
+    // the next P rows (the last band repeats the last row).
+    std::vector<uint8_t> band_rows(std::size_t(P) * img_w * 3), last_row(std::size_t(img_w) * 3);
     auto band = [&](unsigned k, std::vector<uint8_t>& out) {
         out.resize(3ull * P * W);
+        const unsigned got = reader.read_rows(P, band_rows.data());
+        if (got > 0) std::memcpy(last_row.data(), &band_rows[std::size_t(got - 1) * img_w * 3], last_row.size());
         for (unsigned y = 0; y < P; ++y) {
-            const unsigned sy = std::min(k * P + y, img.height - 1);
+            const uint8_t* src = y < got ? &band_rows[std::size_t(y) * img_w * 3] : last_row.data();
             for (unsigned x = 0; x < W; ++x) {
-                const uint8_t* px = img.px(std::min(x, img.width - 1), sy);
+                const uint8_t* px = src + std::size_t(std::min(x, img_w - 1)) * 3;
                 for (unsigned c = 0; c < 3; ++c) out[(std::size_t(c) * P + y) * W + x] = px[c];
             }
         }
+        (void)k;
     };
     auto code = [&](unsigned k, unsigned col, const uint8_t* bytes, std::size_t) {
         const uint64_t at = (uint64_t(k) * cols + col) * bpp_bits;
@@ -96,8 +106,9 @@ int run_compress(context& ctx) {
     j["input"] = in_path;
     j["output"] = out_path;
     j["network"] = {{"path", net_path}, {"name", net.name}, {"crc32", cs.net_crc}, {"weight_bits", comp.weight_bits}};
-    j["width"] = img.width;
-    j["height"] = img.height;
+    j["width"] = img_w;
+    j["height"] = img_h;
+    j["peak_rss_bytes"] = peak_rss_bytes();
     j["patch"] = P;
     j["patches"] = cols * rows;
     j["bits"] = cs.total_bits();
