@@ -203,11 +203,15 @@ ENCVP_AVX2 void row_avx2(const conv_plan& p, const uint8_t* in, uint8_t* out, un
 
 ENCVP_AVX2 void conv_avx2(const conv_plan& p, const uint8_t* in, uint8_t* out, flags& f) {
     bool sat = false;
-    constexpr unsigned PX = 6;
+    // Widths are usually multiples of 4 (32, 16, 8, 4): 4-pixel tiles leave no tail there.
+    const unsigned PX = (p.wo % 4 == 0 || p.wo % 6 != 0) ? 4 : 6;
     for (unsigned g = 0; g < p.d.groups; ++g)
         for (unsigned oy = 0; oy < p.ho; ++oy) {
             unsigned ox = 0;
-            for (; ox + PX <= p.wo; ox += PX) row_avx2<6>(p, in, out, g, oy, ox, sat);
+            if (PX == 6)
+                for (; ox + 6 <= p.wo; ox += 6) row_avx2<6>(p, in, out, g, oy, ox, sat);
+            else
+                for (; ox + 4 <= p.wo; ox += 4) row_avx2<4>(p, in, out, g, oy, ox, sat);
             switch (p.wo - ox) {
             case 5: row_avx2<5>(p, in, out, g, oy, ox, sat); break;
             case 4: row_avx2<4>(p, in, out, g, oy, ox, sat); break;
