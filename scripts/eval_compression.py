@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""Rate-distortion evaluation on the 24 Kodak images (issue 5; Kodak is for evaluation only).
+
+For each image and each codec rate: `encvp compress` on the VP, `encvp decompress` (full-frame and
+patch-wise), `encvp compare`; and JPEG (libjpeg-turbo through PIL), JPEG 2000 (OpenJPEG's
+opj_compress, exact rate control) and WebP (libwebp's cwebp, target size) at matched bits per pixel.
+Writes a CSV of every measurement, a markdown summary, a rate-distortion plot and side-by-side crops.
+
+usage: scripts/eval_compression.py [--encvp build/platform/encvp] [--kodak DIR] [--out DIR]
+                                  [--rates kodak-0125,kodak-025,kodak-050] [--images N]
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+from PIL import Image
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+
+def sh(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stdout}\n{p.stderr}")
+    return p.stdout
+
+
+class Metrics:
+    def __init__(self, encvp):
+        self.encvp = encvp
+
+    def compare(self, ref, test, grid):
+        out = sh([self.encvp, "compare", ref, test, "--grid", str(grid)])
+        psnr = float(re.search(r"psnr\s+([0-9.]+|inf)", out).group(1))
+        m = re.search(r"ms-ssim\s+([0-9.]+)", out)
+        blk = float(re.search(r"blockiness\s+([0-9.]+)", out).group(1))
+        return psnr, float(m.group(1)) if m else float("nan"), blk
+
+
+def jpeg_at(img, bpp_target, path):
+    """Smallest JPEG quality whose rate is >= the target (JPEG gets at least our bits)."""
+    w, h = img.size
+    best = None
+    for q in range(1, 101):
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=q, subsampling=2)
+        bpp = 8 * buf.tell() / (w * h)
+        if bpp >= bpp_target:
+            best = (q, buf.getvalue(), bpp)
+            break
+    if best is None:
+        best = (100, buf.getvalue(), bpp)
+    open(path, "wb").write(best[1])
+    return best[0], best[2]
+
+
+def j2k_at(src_png, bpp_target, out_png, tmp):
+    ratio = 24.0 / bpp_target
+    j2k = os.path.join(tmp, os.path.basename(out_png) + ".j2k")
+    sh(["opj_compress", "-i", src_png, "-o", j2k, "-r", f"{ratio:.4f}"])
+    sh(["opj_decompress", "-i", j2k, "-o", out_png])
+    w, h = Image.open(src_png).size
+    return 8 * os.path.getsize(j2k) / (w * h)
+
+
+def webp_at(src_png, bpp_target, out_png, tmp):
+    w, h = Image.open(src_png).size
+    webp = os.path.join(tmp, os.path.basename(out_png) + ".webp")
+    size = max(1, int(bpp_target * w * h / 8))
+    sh(["cwebp", "-quiet", "-size", str(size), "-pass", "10", src_png, "-o", webp])
+    sh(["dwebp", "-quiet", webp, "-o", out_png])
+    return 8 * os.path.getsize(webp) / (w * h)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--encvp", default=os.path.join(ROOT, "build", "platform", "encvp"))
+    ap.add_argument("--kodak", default=os.path.join(os.environ.get("ENCVP_DATA", os.path.join(ROOT, "..", "shared", "data")), "kodak"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "compression"))
+    ap.add_argument("--rates", default="kodak-0125,kodak-025,kodak-050")
+    ap.add_argument("--images", type=int, default=24)
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    m = Metrics(a.encvp)
+    images = sorted(f for f in os.listdir(a.kodak) if f.endswith(".png"))[: a.images]
+    rates = [r for r in a.rates.split(",") if os.path.exists(os.path.join(ROOT, "configs", "networks", r + ".enet"))]
+    rows = []
+    work = os.path.join(a.out, "work")
+    os.makedirs(work, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        def one(name):
+            src = os.path.join(a.kodak, name)
+            stem = name[:-4]
+            img = Image.open(src).convert("RGB")
+            out = []
+            for r in rates:
+                net = os.path.join(ROOT, "configs", "networks", r + ".enet")
+                evc = os.path.join(tmp, f"{stem}-{r}.evc")
+                rep = os.path.join(tmp, f"{stem}-{r}.json")
+                sh([a.encvp, "compress", src, "-o", evc, "--network", net, "--report", rep])
+                bpp = json.load(open(rep))["bpp"]
+                file_bpp = 8 * os.path.getsize(evc) / (img.size[0] * img.size[1])
+                for mode, extra in (("full-frame", []), ("patch-wise", ["--patchwise"])):
+                    dec = os.path.join(work, f"{stem}-{r}-{mode}.png")
+                    sh([a.encvp, "decompress", evc, "-o", dec, "--threads", "1"] + extra)
+                    p, ms, b = m.compare(src, dec, 16)
+                    out.append(dict(image=stem, method=f"encvp {mode}", rate=r, bpp=bpp, file_bpp=file_bpp, psnr=p,
+                                    ms_ssim=ms, blockiness=b))
+                for codec, fn, grid in (("JPEG", None, 8), ("JPEG 2000", j2k_at, 16), ("WebP", webp_at, 16)):
+                    dec = os.path.join(work, f"{stem}-{r}-{codec.replace(' ', '')}.png")
+                    if codec == "JPEG":
+                        jp = os.path.join(tmp, f"{stem}-{r}.jpg")
+                        q, cbpp = jpeg_at(img, bpp, jp)
+                        Image.open(jp).save(dec)
+                    else:
+                        cbpp = fn(src, bpp, dec, tmp)
+                    p, ms, b = m.compare(src, dec, grid)
+                    out.append(dict(image=stem, method=codec, rate=r, bpp=cbpp, file_bpp=cbpp, psnr=p, ms_ssim=ms, blockiness=b))
+            print(f"{stem} done", flush=True)
+            return out
+
+        with ThreadPoolExecutor(max_workers=a.jobs) as ex:
+            for res in ex.map(one, images):
+                rows.extend(res)
+
+    with open(os.path.join(a.out, "results.csv"), "w", newline="") as fh:
+        wr = csv.DictWriter(fh, fieldnames=list(rows[0].keys()))
+        wr.writeheader()
+        wr.writerows(rows)
+
+    # Means per (method, rate).
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["rate"], r["method"]), []).append(r)
+    lines = ["| rate | method | bpp (codes) | bpp (file) | PSNR dB | MS-SSIM | blockiness |", "|---|---|---:|---:|---:|---:|---:|"]
+    summary = []
+    for (rate, method), g in sorted(groups.items()):
+        mean = lambda k: sum(x[k] for x in g) / len(g)
+        summary.append(dict(rate=rate, method=method, bpp=mean("bpp"), file_bpp=mean("file_bpp"), psnr=mean("psnr"),
+                            ms_ssim=mean("ms_ssim"), blockiness=mean("blockiness"), images=len(g)))
+        s = summary[-1]
+        lines.append(f"| {rate} | {method} | {s['bpp']:.4f} | {s['file_bpp']:.4f} | {s['psnr']:.2f} | {s['ms_ssim']:.4f} | {s['blockiness']:.2f} |")
+    open(os.path.join(a.out, "summary.md"), "w").write("\n".join(lines) + "\n")
+    json.dump(summary, open(os.path.join(a.out, "summary.json"), "w"), indent=1)
+    print("\n".join(lines))
+
+    # Rate-distortion plot.
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method, style in (("encvp full-frame", "o-"), ("encvp patch-wise", "s--"), ("JPEG", "^-"), ("JPEG 2000", "v-"), ("WebP", "d-")):
+        pts = sorted((s["bpp"], s["psnr"]) for s in summary if s["method"] == method)
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=method)
+    ax.set_xlabel("bits per pixel")
+    ax.set_ylabel("PSNR (RGB), dB, mean of Kodak")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    ax.set_title("Kodak rate-distortion (24 images)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(a.out, "rd-kodak.png"), dpi=110)
+
+    # Side-by-side crops: original | encvp full-frame | encvp patch-wise | JPEG, at the nominal rate.
+    nominal = "kodak-025" if "kodak-025" in rates else rates[0]
+    for stem, (x0, y0) in (("kodim23", (300, 120)), ("kodim07", (280, 180)), ("kodim19", (250, 300))):
+        src = os.path.join(a.kodak, stem + ".png")
+        if not os.path.exists(src) or not os.path.exists(os.path.join(work, f"{stem}-{nominal}-full-frame.png")):
+            continue
+        panels = [src] + [os.path.join(work, f"{stem}-{nominal}-{k}.png") for k in ("full-frame", "patch-wise", "JPEG")]
+        size, zoom = 128, 2
+        sheet = Image.new("RGB", (len(panels) * size * zoom + (len(panels) - 1) * 6, size * zoom), (255, 255, 255))
+        for i, p in enumerate(panels):
+            crop = Image.open(p).convert("RGB").crop((x0, y0, x0 + size, y0 + size)).resize((size * zoom, size * zoom), Image.NEAREST)
+            sheet.paste(crop, (i * (size * zoom + 6), 0))
+        sheet.save(os.path.join(a.out, f"crops-{stem}.png"))
+
+
+if __name__ == "__main__":
+    main()
