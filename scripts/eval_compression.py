@@ -3,7 +3,7 @@
 
 For each image and each codec rate: `encvp compress` on the VP, `encvp decompress` (full-frame and
 patch-wise), `encvp compare`; and JPEG (libjpeg-turbo through PIL), JPEG 2000 (OpenJPEG's
-opj_compress, exact rate control) and WebP (libwebp's cwebp, target size) at matched bits per pixel.
+OpenJPEG through PIL, its rate control) and WebP (libwebp's cwebp, target size) at matched bits per pixel.
 Writes a CSV of every measurement, a markdown summary, a rate-distortion plot and side-by-side crops.
 
 usage: scripts/eval_compression.py [--encvp build/platform/encvp] [--kodak DIR] [--out DIR]
@@ -62,12 +62,13 @@ def jpeg_at(img, bpp_target, path):
 
 
 def j2k_at(src_png, bpp_target, out_png, tmp):
-    ratio = 24.0 / bpp_target
-    j2k = os.path.join(tmp, os.path.basename(out_png) + ".j2k")
-    sh(["opj_compress", "-i", src_png, "-o", j2k, "-r", f"{ratio:.4f}"])
-    sh(["opj_decompress", "-i", j2k, "-o", out_png])
-    w, h = Image.open(src_png).size
-    return 8 * os.path.getsize(j2k) / (w * h)
+    """OpenJPEG (through PIL) with its rate control: 9/7 wavelet, one layer at the target rate."""
+    img = Image.open(src_png).convert("RGB")
+    w, h = img.size
+    buf = io.BytesIO()
+    img.save(buf, "JPEG2000", quality_mode="rates", quality_layers=[24.0 / bpp_target], irreversible=True)
+    Image.open(io.BytesIO(buf.getvalue())).convert("RGB").save(out_png)
+    return 8 * buf.tell() / (w * h)
 
 
 def webp_at(src_png, bpp_target, out_png, tmp):
@@ -93,7 +94,7 @@ def main():
     images = sorted(f for f in os.listdir(a.kodak) if f.endswith(".png"))[: a.images]
     rates = [r for r in a.rates.split(",") if os.path.exists(os.path.join(ROOT, "configs", "networks", r + ".enet"))]
     rows = []
-    work = os.path.join(a.out, "work")
+    work = os.path.join(ROOT, ".data", "eval-compression")  # decoded pictures: large, not committed
     os.makedirs(work, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         def one(name):
