@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -289,7 +290,11 @@ struct tensor {
     ~tensor() {
         if (ws) ws->give(std::move(buf));
     }
-    float* at(unsigned ch, long y, long x) { return base + ch * cs + std::size_t(y - r.y0) * rs + std::size_t(x - r.x0); }
+    // Signed offsets: border rows and columns lie before the region's origin (an unsigned wrap
+    // would be pointer overflow, undefined behaviour).
+    float* at(unsigned ch, long y, long x) {
+        return base + std::ptrdiff_t(ch * cs) + (y - r.y0) * std::ptrdiff_t(rs) + (x - r.x0);
+    }
     float* row(unsigned ch, long y) { return at(ch, y, r.x0); }
 };
 
