@@ -92,11 +92,26 @@ int run_compress(context& ctx) {
                     job.patches, cols * rows, r.fault.empty() ? "" : ", ", r.fault.c_str());
         return EXIT_FAILED;
     }
-    write_code_stream(out_path, cs);
+    const std::size_t raw_bytes = serialize_code_stream(cs).size();
+    std::vector<uint8_t> file = serialize_code_stream(cs);
+    if (ctx.vm.count("entropy")) {
+        cs.flags |= EVC_FLAG_ENTROPY_CODED;
+        std::vector<uint8_t> coded = serialize_code_stream(cs);
+        if (coded.size() < file.size()) file.swap(coded);
+        else {
+            cs.flags &= ~EVC_FLAG_ENTROPY_CODED;  // these codes do not compress: keep them raw
+            std::printf("entropy   no saving on these codes (%zu bytes coded vs %zu raw): kept raw\n", coded.size(), file.size());
+        }
+    }
+    write_file(out_path, file);
     const double enc_s = double(job.encoder_cycles) / ctx.cfg.encoder.clock_hz;
     const double frame_s = job.band_end_times.empty() ? r.sim_seconds : job.band_end_times.back();
     std::printf("output    %s: %llu code bits, %.4f bpp (%u bits per patch)\n", out_path.c_str(),
                 (unsigned long long)cs.total_bits(), cs.bpp(), bpp_bits);
+    const double file_bpp = 8.0 * double(file.size()) / (double(img_w) * img_h);
+    if (cs.flags & EVC_FLAG_ENTROPY_CODED)
+        std::printf("entropy   %zu bytes instead of %zu (%.4f bpp in the file, %.1f%% saved, same picture)\n", file.size(),
+                    raw_bytes, file_bpp, 100.0 * (1.0 - double(file.size()) / double(raw_bytes)));
     std::printf("latency   %.2f us per patch (encoder), %.2f us per patch on the platform, %.3f ms per frame (simulated)\n",
                 enc_s * 1e6, frame_s / (cols * rows) * 1e6, frame_s * 1e3);
     std::printf("speed     %.3f s wall, %.0f patches/s\n", wall, (cols * rows) / std::max(1e-9, wall));
@@ -114,7 +129,10 @@ int run_compress(context& ctx) {
     j["bits"] = cs.total_bits();
     j["bits_per_patch"] = bpp_bits;
     j["bpp"] = cs.bpp();
-    j["file_bytes"] = serialize_code_stream(cs).size();
+    j["file_bytes"] = file.size();
+    j["file_bpp"] = file_bpp;
+    j["entropy_coded"] = (cs.flags & EVC_FLAG_ENTROPY_CODED) != 0;
+    j["raw_file_bytes"] = raw_bytes;
     j["simulated_seconds_per_patch_encoder"] = enc_s;
     j["simulated_seconds_per_patch"] = frame_s / (cols * rows);
     j["simulated_seconds_per_frame"] = frame_s;
@@ -129,15 +147,17 @@ command make_compress_command() {
     command c;
     c.name = "compress";
     c.summary = "compress an image patch by patch on the virtual platform and write an .evc bitstream";
-    c.usage = "encvp compress IN.png -o OUT.evc [--network FILE] [--report FILE]";
+    c.usage = "encvp compress IN.png -o OUT.evc [--network FILE] [--entropy] [--report FILE]";
     c.examples =
         "  encvp compress ../shared/data/kodak/kodim23.png -o kodim23.evc\n"
-        "  encvp compress photo.jpg -o photo.evc --network configs/networks/kodak-050.enet --report compress.json\n";
+        "  encvp compress photo.jpg -o photo.evc --network configs/networks/kodak-050.enet --report compress.json\n"
+        "  encvp compress kodim23.png -o kodim23.evc --entropy        # arithmetic-coded codes, same picture\n";
     c.options = [](po::options_description& d, po::positional_options_description& pos) {
         d.add_options()("input", po::value<std::string>()->value_name("IN"), "image to compress (PNG or JPEG)")
             ("output,o", po::value<std::string>()->value_name("OUT.evc"), "bitstream to write")
             ("network", po::value<std::string>()->value_name("FILE"),
-             "compression network (.enet); default configs/networks/kodak-025.enet (0.25 bpp)");
+             "compression network (.enet); default configs/networks/kodak-025.enet (0.25 bpp)")
+            ("entropy", "code the bits losslessly with context-adaptive arithmetic coding (lower rate, same picture)");
         pos.add("input", 1);
     };
     c.run = run_compress;

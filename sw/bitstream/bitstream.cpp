@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "bitstream/entropy.h"
 #include "common/crc32.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -44,8 +45,9 @@ std::vector<uint8_t> serialize_code_stream(const code_stream& s) {
     put32(out, s.rows());
     put32(out, s.net_crc);
     put32(out, s.flags);
-    put32(out, uint32_t(s.codes.size()));
-    out.insert(out.end(), s.codes.begin(), s.codes.end());
+    const std::vector<uint8_t> payload = (s.flags & EVC_FLAG_ENTROPY_CODED) ? entropy_encode(s) : s.codes;
+    put32(out, uint32_t(payload.size()));
+    out.insert(out.end(), payload.begin(), payload.end());
     put32(out, crc32(out.data(), out.size()));
     return out;
 }
@@ -84,16 +86,23 @@ code_stream parse_code_stream(const std::vector<uint8_t>& b, const std::string& 
                                    std::to_string(s.width) + "x" + std::to_string(s.height) + " frame of " +
                                    std::to_string(s.patch) + "-pixel patches");
     if (s.flags & ~EVC_FLAG_ENTROPY_CODED) throw input_error(src, "unknown flags " + std::to_string(s.flags));
-    if (s.flags & EVC_FLAG_ENTROPY_CODED) throw input_error(src, "entropy-coded payloads are not supported by this reader");
-    const uint64_t expect = (s.total_bits() + 7) / 8;
-    if (payload != expect)
-        throw input_error(src, "payload is " + std::to_string(payload) + " bytes, the frame's codes take " + std::to_string(expect));
+    const bool entropy = s.flags & EVC_FLAG_ENTROPY_CODED;
+    const uint64_t raw = (s.total_bits() + 7) / 8;
+    if (!entropy && payload != raw)
+        throw input_error(src, "payload is " + std::to_string(payload) + " bytes, the frame's codes take " + std::to_string(raw));
+    if (entropy && (payload < 5 || payload > 2 * raw + 64))
+        throw input_error(src, "entropy-coded payload of " + std::to_string(payload) + " bytes is implausible for " +
+                                   std::to_string(raw) + " bytes of codes");
     if (b.size() != HEADER + payload + 4)
         throw input_error(src, std::string(b.size() < HEADER + payload + 4 ? "truncated" : "trailing data") + ": file is " +
                                    std::to_string(b.size()) + " bytes, the header says " + std::to_string(HEADER + payload + 4));
     const uint32_t stored = get32(&b[HEADER + payload]);
     const uint32_t actual = crc32(b.data(), HEADER + payload);
     if (stored != actual) throw input_error(src, "checksum mismatch: the bitstream is corrupted");
+    if (entropy) {
+        entropy_decode(std::vector<uint8_t>(b.begin() + HEADER, b.begin() + long(HEADER + payload)), s);
+        return s;
+    }
     s.codes.assign(b.begin() + HEADER, b.begin() + long(HEADER + payload));
     if (s.total_bits() % 8) {
         const uint8_t pad = uint8_t(s.codes.back() >> (s.total_bits() % 8));
