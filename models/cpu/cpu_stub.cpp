@@ -4,11 +4,18 @@
 #include <sstream>
 
 #include "common/report.h"
+#include "common/timeline.h"
 
 namespace encvp {
 
 namespace {
 cpu_stub* g_current = nullptr;
+
+// Firmware activity on the timeline: running (between waits) and waiting for an interrupt.
+void record_cpu(const sc_core::sc_time& from, const sc_core::sc_time& to, const char* what) {
+    if (timeline* tl = timeline::active())
+        if (to > from) tl->slice(tl->track("cpu firmware", 10), what, from.to_seconds(), to.to_seconds());
+}
 }
 
 cpu_stub* cpu_stub::current() { return g_current; }
@@ -38,6 +45,7 @@ void cpu_stub::run() {
     // Firmware returned from main without writing EXIT: treat the return value as the exit code,
     // as a C runtime would.
     qk_.sync();
+    record_cpu(busy_since_, sc_core::sc_time_stamp(), "busy");
     finished_ = true;
     exit_code_ = rc;
     report_info(name(), "firmware returned " + std::to_string(rc) + " at " + time_string(sc_core::sc_time_stamp()));
@@ -49,6 +57,7 @@ void cpu_stub::halt(int code, const std::string& why) {
         fault_ = why;
         report_warning(name(), why);
     }
+    record_cpu(busy_since_, sc_core::sc_time_stamp() + qk_.get_local_time(), "busy");
     finished_ = true;
     exit_code_ = code;
     if (!halt_requested_) sc_core::sc_stop();  // else the platform already stopped the kernel
@@ -135,6 +144,9 @@ void cpu_stub::deliver_interrupt() {
                                  "acknowledged at the peripheral and the interrupt controller?)");
     }
     ++irqs_taken_;
+    if (timeline* tl = timeline::active())
+        tl->instant(tl->track("cpu firmware", 10), "interrupt handler",
+                    (sc_core::sc_time_stamp() + qk_.get_local_time()).to_seconds());
     in_handler_ = true;
     handler_();
     in_handler_ = false;
@@ -162,6 +174,9 @@ void cpu_stub::wait_for_interrupt() {
         const sc_core::sc_time t0 = sc_core::sc_time_stamp();
         sc_core::wait(cfg_.wfi_timeout, irq.posedge_event());
         wfi_time_ += sc_core::sc_time_stamp() - t0;
+        record_cpu(busy_since_, t0, "busy");
+        record_cpu(t0, sc_core::sc_time_stamp(), "wfi");
+        busy_since_ = sc_core::sc_time_stamp();
         if (!irq.read()) {
             halt(EXIT_WFI_TIMEOUT, "firmware waited for an interrupt for " + time_string(cfg_.wfi_timeout) +
                                        " of simulated time and none came (at " +

@@ -96,6 +96,7 @@ private:
     uint64_t reads_ = 0, writes_ = 0, dmi_accesses_ = 0, bus_errors_ = 0, wfis_ = 0, irqs_taken_ = 0,
              delay_cycles_ = 0;
     sc_core::sc_time wfi_time_;
+    sc_core::sc_time busy_since_;  // end of the last wait for interrupt (timeline)
 
     tlm::tlm_dmi* find_dmi(uint64_t addr, unsigned size, tlm::tlm_command cmd);
     void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end);

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "common/report.h"
+#include "common/timeline.h"
 #include "encvp_regs.h"
 #include "regs/encvp_regdefs.h"
 
@@ -133,6 +134,11 @@ void dma::run_channel(unsigned i) {
         outcome o = transfer(c, local);
         sc_core::wait(local);
         c.busy_time += sc_core::sc_time_stamp() - t0;
+        if (timeline* tl = timeline::active())
+            tl->slice(tl->track("dma ch" + std::to_string(i), 30 + int(i)), std::to_string(c.bytes_done.get()) + " B",
+                      t0.to_seconds(), sc_core::sc_time_stamp().to_seconds(),
+                      {{"src", hex_string(c.src.get())}, {"dst", hex_string(c.dst.get())}, {"rows", double(c.rows.get())},
+                       {"row_bytes", double(c.row_bytes.get())}, {"error", double(o.err_code)}});
         busy[i].write(false);
         // BUSY drops and DONE/ERR rise together, when the last burst has landed.
         c.status.clear_bits(DMA_CH_STATUS_BUSY_MASK);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/report.h"
+#include "common/timeline.h"
 #include "encvp_regs.h"
 #include "regs/encvp_regdefs.h"
 
@@ -27,6 +28,23 @@ const char* error_name(uint32_t code) {
     case ENCODER_ERR_ACT_BUFFER: return "ERR_ACT_BUFFER";
     case ENCODER_ERR_TASK: return "ERR_TASK";
     default: return "ERR_NONE";
+    }
+}
+
+// One slice per run and one per layer (stream cycles as arguments) on the encoder's tracks.
+void record_run(timeline& tl, const run_estimate& r, double t0, double period_s, bool classify) {
+    const unsigned run_track = tl.track("encoder runs", 20), layer_track = tl.track("encoder layers", 21);
+    tl.slice(run_track, classify ? "classify" : "compress", t0, t0 + double(r.cycles) * period_s,
+             {{"cycles", double(r.cycles)}, {"macs", double(r.macs)}, {"dynamic_energy_pj", r.dynamic_energy_pj}});
+    double t = t0 + double(r.start_cycles) * period_s;
+    for (std::size_t i = 0; i < r.layers.size(); ++i) {
+        const layer_estimate& e = r.layers[i];
+        const double t1 = t + double(e.cycles) * period_s;
+        tl.slice(layer_track, "L" + std::to_string(i) + " " + e.kind, t, t1,
+                 {{"cycles", double(e.cycles)}, {"compute_cycles", double(e.compute_cycles)},
+                  {"weight_read_cycles", double(e.weight_read_cycles)}, {"act_cycles", double(e.act_cycles)},
+                  {"macs", double(e.macs)}, {"utilization", e.utilization}, {"energy_pj", e.energy_pj()}});
+        t = t1;
     }
 }
 }  // namespace
@@ -330,6 +348,8 @@ void encoder::run_thread() {
         uint64_t sram_bits = 0;
         for (const layer_estimate& e : last_.layers) sram_bits += e.weight_bits;
         sram_.account_read_bits(sram_bits);
+        if (timeline* tl = timeline::active())
+            record_run(*tl, last_, sc_core::sc_time_stamp().to_seconds(), period.to_seconds(), classify);
 
         sc_core::wait(period * double(last_.cycles));
 

@@ -1,5 +1,6 @@
 #include "irq/intc.h"
 
+#include "encvp_regs.h"
 #include "regs/encvp_regdefs.h"
 
 namespace encvp {
@@ -51,9 +52,31 @@ void intc::sample_lines() {
     const uint32_t rising = lv & ~last_levels_;
     for (unsigned i = 0; i < NUM_LINES; ++i)
         if (rising & (1u << i)) ++raised_[i];
+    if (timeline* tl = timeline::active()) record_lines(*tl, lv);
     last_levels_ = lv;
     pending.set(lv | soft_);
     update_output();
+}
+
+// One slice per interrupt request, from the line's rise to its fall, on a track per line.
+void intc::record_lines(timeline& tl, uint32_t lv) {
+    const double now = sc_core::sc_time_stamp().to_seconds();
+    const uint32_t changed = lv ^ last_levels_;
+    for (unsigned i = 0; i < NUM_LINES; ++i) {
+        if (!(changed & (1u << i))) continue;
+        if (lv & (1u << i)) {
+            rise_s_[i] = now;
+            continue;
+        }
+        const char* what = i == INTC_IRQ_DMA_CH0   ? "dma ch0"
+                           : i == INTC_IRQ_DMA_CH1 ? "dma ch1"
+                           : i == INTC_IRQ_ENCODER ? "encoder"
+                           : i == INTC_IRQ_TIMER   ? "timer"
+                           : i == INTC_IRQ_HOST    ? "host mailbox"
+                                                   : nullptr;
+        const std::string name = what ? what : "line " + std::to_string(i);
+        tl.slice(tl.track("irq " + name, 40 + int(i)), name, rise_s_[i], now, {{"line", double(i)}});
+    }
 }
 
 void intc::update_output() { update_interrupts(); }

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "common/peripheral.h"
+#include "common/timeline.h"
 
 namespace encvp {
 
@@ -30,6 +31,7 @@ public:
 
 private:
     void sample_lines();
+    void record_lines(timeline& tl, uint32_t levels);
     void update_output();
     void drive_interrupts() override;
     uint32_t levels() const;
@@ -37,6 +39,7 @@ private:
     uint32_t soft_ = 0;     // bits set by FORCE, cleared by ACK
     uint32_t last_levels_ = 0;
     uint64_t raised_[NUM_LINES] = {};
+    double rise_s_[NUM_LINES] = {};  // when each line last rose (timeline)
     uint64_t acks_ = 0;
 };
 

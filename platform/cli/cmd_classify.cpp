@@ -16,7 +16,9 @@
 #include "cli/network_util.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/timeline.h"
 #include "dataset/dataset.h"
+#include "estimate.h"
 #include "golden/golden.h"
 #include "session.h"
 
@@ -78,7 +80,10 @@ worker_summary classify_range(const context& ctx, const classify_setup& su, std:
     std::vector<std::vector<uint8_t>> pending(std::min(su.batch, std::max<std::size_t>(count, 1)));
     std::vector<int> labels(std::min(su.batch, std::max<std::size_t>(count, 1)), -1);
     image_result res;
+    std::unique_ptr<timeline> tl;  // before the session: the models record while it runs
+    if (ctx.vm.count("timeline")) tl = std::make_unique<timeline>(ctx.vm["timeline"].as<std::string>());
     session s(ctx.cfg, ctx.vcd_path);
+    stream_probe probe("probe", s.chip(), count);
     inference_job job(
         su.comp, count, su.batch,
         [&](std::size_t k, std::vector<uint8_t>& out) {
@@ -114,6 +119,12 @@ worker_summary classify_range(const context& ctx, const classify_setup& su, std:
     ws.fault = out.fault;
     ws.platform_ok = out.exited && out.exit_code == 0 && job.job_status == 0;
     ws.stats = s.report(out);
+    ws.stats["measurement"] = probe.measurement(job.done, out.sim_seconds);
+    if (tl) {
+        const uint64_t events = tl->events();
+        if (!tl->close()) throw std::runtime_error("error writing timeline '" + tl->path() + "'");
+        std::printf("timeline  %s: %llu events (open in ui.perfetto.dev)\n", tl->path().c_str(), (unsigned long long)events);
+    }
     return ws;
 }
 
@@ -281,6 +292,8 @@ int run_classify_cmd(context& ctx) {
     if (batch == 0) throw input_error("--batch", "must be at least 1");
     if (!ctx.vcd_path.empty() && ctx.vm["jobs"].as<unsigned>() != 1)
         throw input_error("--vcd", "needs --jobs 1 (one platform instance writes the waveform)");
+    if (ctx.vm.count("timeline") && (ctx.vm["jobs"].as<unsigned>() != 1 || engine != "vp"))
+        throw input_error("--timeline", "needs --jobs 1 and --engine vp (one platform instance records the timeline)");
 
     const network_file net = read_network_file(net_path);
     if (!net.classify()) throw input_error(net_path, "is a compression network; `encvp classify` needs a classifier");
@@ -346,6 +359,10 @@ int run_classify_cmd(context& ctx) {
     }
 
     const run_estimate est = estimate_network(net, ctx.cfg);
+    std::vector<nlohmann::json> measurements;
+    for (const worker_summary& s : sums)
+        if (s.stats.contains("measurement")) measurements.push_back(s.stats["measurement"]);
+    const estimate_report full = make_estimate(ctx.cfg, net, comp, measurements);
     const double acc = labelled ? double(correct) / double(labelled) : 0.0;
     std::printf("accuracy  %.2f%% (%zu/%zu)\n", 100 * acc, correct, labelled);
     std::printf("speed     %.0f images/s (%zu images in %.3f s wall, %u %s)\n", received / std::max(1e-9, wall), received, wall,
@@ -362,6 +379,8 @@ int run_classify_cmd(context& ctx) {
         std::printf("latency   %.2f us per image (encoder timing model, %llu cycles)\n", sim_per_image * 1e6,
                     (unsigned long long)est.cycles);
     }
+    print_estimate(std::cout, full);
+    if (ctx.vm.count("csv")) write_estimate_csv(ctx.vm["csv"].as<std::string>(), full);
     int rc = EXIT_OK;
     std::string mismatch;
     for (const worker_summary& s : sums) {
@@ -406,6 +425,7 @@ int run_classify_cmd(context& ctx) {
     report["simulated_seconds_per_image"] = sim_per_image;
     report["encoder_cycles_per_image"] = est.cycles;
     report["layers"] = layers_json(net, est, ctx.cfg.encoder.clock_hz);
+    report["estimate"] = estimate_json(full);
     report["peak_rss_bytes"] = peak_rss_bytes();
     report["check"] = check ? (mismatch.empty() ? "pass" : "mismatch") : "off";
     if (!mismatch.empty()) report["mismatch"] = mismatch;
@@ -428,7 +448,8 @@ command make_classify_command() {
         "  encvp classify                                       # bundled network and sample images\n"
         "  encvp classify --dataset .data/cifar10-jpeg/test --check --report classify.json\n"
         "  encvp classify --dataset cifar-10-batches-bin/test_batch.bin --engine golden\n"
-        "  encvp classify --limit 100 --jobs 1 --encoder.mac_lanes 128 --vcd classify.vcd\n";
+        "  encvp classify --limit 100 --jobs 1 --encoder.mac_lanes 128 --vcd classify.vcd\n"
+        "  encvp classify --limit 20 --jobs 1 --csv layers.csv --timeline classify-trace.json --report run.json\n";
     c.options = [](po::options_description& d, po::positional_options_description&) {
         d.add_options()("network", po::value<std::string>()->value_name("FILE"),
                         "network file (.enet); default configs/networks/cifar10-1mb.enet")
@@ -441,7 +462,11 @@ command make_classify_command() {
              "platform instances (processes) working on slices of the dataset; 0 = one per core (at least 64 images each)")
             ("batch", po::value<std::size_t>()->default_value(256), "images the host places in DRAM per firmware batch")
             ("show", po::value<std::size_t>()->default_value(0)->value_name("N"), "print the prediction of the first N images")
-            ("save-outputs", po::value<std::string>()->value_name("FILE"), "write every image's logits and class as CSV");
+            ("save-outputs", po::value<std::string>()->value_name("FILE"), "write every image's logits and class as CSV")
+            ("csv", po::value<std::string>()->value_name("FILE"),
+             "write the per-layer latency/memory/energy estimate as CSV (docs/estimation-model.md)")
+            ("timeline", po::value<std::string>()->value_name("FILE"),
+             "write a Chrome/Perfetto trace of encoder layers, DMA, interrupts and firmware in simulated time (--jobs 1)");
     };
     c.run = run_classify_cmd;
     return c;

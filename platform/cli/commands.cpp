@@ -10,6 +10,7 @@ command make_verify_command();
 command make_compress_command();
 command make_decompress_command();
 command make_compare_command();
+command make_explore_command();
 
 const std::vector<command>& commands() {
     static const std::vector<command> table = {
@@ -18,6 +19,7 @@ const std::vector<command>& commands() {
         make_compress_command(),
         make_decompress_command(),
         make_compare_command(),
+        make_explore_command(),
         make_info_command(),
         make_demo_command(),
     };
