@@ -10,6 +10,8 @@
 #include "common/crc32.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/timeline.h"
+#include "estimate.h"
 #include "imageio/image.h"
 #include "imageio/image_stream.h"
 #include "session.h"
@@ -83,10 +85,18 @@ int run_compress(context& ctx) {
             if ((bytes[b >> 3] >> (b & 7)) & 1) cs.codes[(at + b) >> 3] |= uint8_t(1u << ((at + b) & 7));
     };
     compress_job job(comp, W, rows, P, band, code);
+    std::unique_ptr<timeline> tl;  // before the session: the models record while it runs
+    if (ctx.vm.count("timeline")) tl = std::make_unique<timeline>(ctx.vm["timeline"].as<std::string>());
     session s(ctx.cfg, ctx.vcd_path);
+    stream_probe probe("probe", s.chip(), std::size_t(cols) * rows);
     const double t0 = now_seconds();
     const run_outcome r = s.run_jobs({&job});
     const double wall = now_seconds() - t0;
+    if (tl) {
+        const uint64_t events = tl->events();
+        if (!tl->close()) throw std::runtime_error("error writing timeline '" + tl->path() + "'");
+        std::printf("timeline  %s: %llu events (open in ui.perfetto.dev)\n", tl->path().c_str(), (unsigned long long)events);
+    }
     if (!r.exited || r.exit_code != 0 || job.job_status != 0 || job.patches != cols * rows) {
         std::printf("platform  FAILED: exit code %d, job status %u, %u of %u patches%s%s\n", r.exit_code, job.job_status,
                     job.patches, cols * rows, r.fault.empty() ? "" : ", ", r.fault.c_str());
@@ -115,6 +125,9 @@ int run_compress(context& ctx) {
     std::printf("latency   %.2f us per patch (encoder), %.2f us per patch on the platform, %.3f ms per frame (simulated)\n",
                 enc_s * 1e6, frame_s / (cols * rows) * 1e6, frame_s * 1e3);
     std::printf("speed     %.3f s wall, %.0f patches/s\n", wall, (cols * rows) / std::max(1e-9, wall));
+    const estimate_report est = make_estimate(ctx.cfg, net, comp, {probe.measurement(job.patches, r.sim_seconds)});
+    print_estimate(std::cout, est);
+    if (ctx.vm.count("csv")) write_estimate_csv(ctx.vm["csv"].as<std::string>(), est);
 
     nlohmann::json j = s.report(r);
     j["command"] = "compress";
@@ -137,6 +150,7 @@ int run_compress(context& ctx) {
     j["simulated_seconds_per_patch"] = frame_s / (cols * rows);
     j["simulated_seconds_per_frame"] = frame_s;
     j["wall_seconds"] = wall;
+    j["estimate"] = estimate_json(est);
     write_report(ctx, j);
     return EXIT_OK;
 }
@@ -151,13 +165,18 @@ command make_compress_command() {
     c.examples =
         "  encvp compress ../shared/data/kodak/kodim23.png -o kodim23.evc\n"
         "  encvp compress photo.jpg -o photo.evc --network configs/networks/kodak-050.enet --report compress.json\n"
-        "  encvp compress kodim23.png -o kodim23.evc --entropy        # arithmetic-coded codes, same picture\n";
+        "  encvp compress kodim23.png -o kodim23.evc --entropy        # arithmetic-coded codes, same picture\n"
+        "  encvp compress photo.png -o photo.evc --csv layers.csv --timeline compress-trace.json\n";
     c.options = [](po::options_description& d, po::positional_options_description& pos) {
         d.add_options()("input", po::value<std::string>()->value_name("IN"), "image to compress (PNG or JPEG)")
             ("output,o", po::value<std::string>()->value_name("OUT.evc"), "bitstream to write")
             ("network", po::value<std::string>()->value_name("FILE"),
              "compression network (.enet); default configs/networks/kodak-025.enet (0.25 bpp)")
-            ("entropy", "code the bits losslessly with context-adaptive arithmetic coding (lower rate, same picture)");
+            ("entropy", "code the bits losslessly with context-adaptive arithmetic coding (lower rate, same picture)")
+            ("csv", po::value<std::string>()->value_name("FILE"),
+             "write the per-layer latency/memory/energy estimate as CSV (docs/estimation-model.md)")
+            ("timeline", po::value<std::string>()->value_name("FILE"),
+             "write a Chrome/Perfetto trace of encoder layers, DMA, interrupts and firmware in simulated time");
         pos.add("input", 1);
     };
     c.run = run_compress;
