@@ -149,6 +149,7 @@ estimate_report make_estimate(const platform_config& cfg, const network_file& ne
     r.macs = run.macs;
     r.encoder_s = double(run.cycles) / f;
     r.mac_utilization = layer_cycles ? util_cycles / double(layer_cycles) : 0;
+    r.mac_units = uint64_t(cfg.encoder.mac_lanes) * cfg.encoder.macs_per_lane[3];
     en.encoder_pj = en.mac_pj + en.sram_read_pj + en.act_io_pj;
 
     // Memory.
@@ -221,7 +222,13 @@ estimate_report make_estimate(const platform_config& cfg, const network_file& ne
     }
 
     // Energy.
-    const double static_w = ec.static_mw * 1e-3;
+    // Static power: a fixed part, the MAC lanes (a lane holds macs_per_lane_w3 3-bit MACs, which
+    // split into the narrower ones) and every provisioned on-chip memory bit.
+    en.static_fixed_w = ec.static_mw * 1e-3;
+    en.static_lanes_w = double(cfg.encoder.mac_lanes) * cfg.encoder.macs_per_lane[3] * ec.lane_leakage_uw * 1e-6;
+    en.static_memory_w = double(m.on_chip_bits) * ec.memory_leakage_pw_per_bit * 1e-12;
+    en.static_w = en.static_fixed_w + en.static_lanes_w + en.static_memory_w;
+    const double static_w = en.static_w;
     r.latency_s = p.measured ? p.item_s : r.encoder_s;
     r.throughput_per_s = r.latency_s > 0 ? 1.0 / r.latency_s : 0;
     en.dram_pj = p.dram_bytes * ec.dram_pj_per_byte;
@@ -296,7 +303,8 @@ nlohmann::json estimate_json(const estimate_report& r) {
                     {"cycles", r.encoder_cycles},
                     {"latency_s", r.encoder_s},
                     {"macs", r.macs},
-                    {"mac_utilization", r.mac_utilization}};
+                    {"mac_utilization", r.mac_utilization},
+                    {"mac_units", r.mac_units}};
     const memory_report& m = r.memory;
     j["memory_bits"] = {{"weights", m.weight_bits},
                         {"sram_image", m.sram_image_bits},
@@ -354,6 +362,11 @@ nlohmann::json estimate_json(const estimate_report& r) {
                         {"transfers", e.transfer_pj},
                         {"static", e.static_pj},
                         {"total", e.total_pj}}},
+                      {"static_power_w",
+                       {{"fixed", e.static_fixed_w},
+                        {"mac_lanes", e.static_lanes_w},
+                        {"memory", e.static_memory_w},
+                        {"total", e.static_w}}},
                       {"task",
                        {{"encoder", e.task_encoder_pj},
                         {"transfers", e.task_transfer_pj},

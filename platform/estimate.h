@@ -105,6 +105,8 @@ struct energy_report {
     double dram_pj = 0, bus_pj = 0, io_transfer_pj = 0;  // platform transfers (measured traffic)
     double transfer_pj = 0;                              // their sum
     double static_pj = 0;                                // static power x item time
+    double static_w = 0;                                 // static power: fixed + lanes + memory
+    double static_fixed_w = 0, static_lanes_w = 0, static_memory_w = 0;
     double total_pj = 0;
     // Per task: every item, the load phase (weight writes, network DMA) and static power over the runs.
     double task_encoder_pj = 0, task_transfer_pj = 0, task_sram_write_pj = 0, task_static_pj = 0, task_total_pj = 0;
@@ -118,6 +120,7 @@ struct estimate_report {
     uint64_t start_cycles = 0, encoder_cycles = 0, macs = 0;
     double encoder_s = 0;           // model: encoder cycles / clock, per item
     double mac_utilization = 0;     // cycle-weighted over the layers
+    uint64_t mac_units = 0;         // mac_lanes x macs_per_lane_w3: 3-bit multipliers, the compute hardware
     memory_report memory;
     platform_report platform;
     energy_report energy;

@@ -81,6 +81,23 @@ std::string field_name(const std::string& parent, const std::string& key) { retu
 
 // ---- sweep file ------------------------------------------------------------------------------
 
+std::string task_unit(const std::string& task) { return task == "classify" ? "image" : "patch"; }
+
+std::vector<std::string> metric_columns(const std::string& unit) {
+    return {"latency_per_" + unit + "_us", unit + "s_per_s",       "encoder_latency_us",
+            "dma_in_per_" + unit + "_us",  "dma_out_per_" + unit + "_us", "cpu_busy_per_" + unit + "_us",
+            "critical_path",               "encoder_duty",          "load_us",
+            "energy_per_" + unit + "_nj",  "encoder_energy_nj",     "transfer_energy_nj",
+            "static_energy_nj",            "task_energy_uj",        "weight_bits",
+            "sram_capacity_bits",          "weights_fit",           "act_peak_bits",
+            "act_buffer_bits",             "on_chip_bits",          "mac_units",
+            "mac_utilization",             "accuracy"};
+}
+
+std::vector<std::string> default_objectives(const std::string& unit) {
+    return {"latency_per_" + unit + "_us", "energy_per_" + unit + "_nj", "on_chip_bits"};
+}
+
 sweep_spec read_sweep(const std::string& path) {
     const std::vector<uint8_t> bytes = read_file(path, 16u << 20, "sweep file");
     nlohmann::ordered_json j;
@@ -98,12 +115,12 @@ sweep_spec parse_sweep(const nlohmann::ordered_json& j, const std::string& path)
     if (!j.is_object()) throw input_error(path, "the sweep must be a JSON object");
     static const std::set<std::string> known = {"name", "description", "comment", "task", "network", "dataset",
                                                 "images", "image", "frame", "timing_only", "base",
-                                                "configurations", "parameters"};
+                                                "configurations", "parameters", "objectives"};
     for (const auto& it : j.items())
         if (!known.count(it.key()))
             throw input_error(path, "unknown field \"" + it.key() +
                                         "\" (known: name, description, task, network, dataset, images, image, frame, "
-                                        "timing_only, base, configurations, parameters)");
+                                        "timing_only, base, configurations, parameters, objectives)");
     auto str = [&](const char* key, std::string& out) {
         if (!j.contains(key)) return;
         if (!j[key].is_string()) throw input_error(path, std::string("\"") + key + "\": must be a string");
@@ -136,6 +153,28 @@ sweep_spec parse_sweep(const nlohmann::ordered_json& j, const std::string& path)
     if (j.contains("timing_only")) {
         if (!j["timing_only"].is_boolean()) throw input_error(path, "\"timing_only\": must be true or false");
         s.timing_only = j["timing_only"].get<bool>();
+    }
+    s.objectives = default_objectives(task_unit(s.task));
+    if (j.contains("objectives")) {
+        const auto& o = j["objectives"];
+        const std::vector<std::string> cols = metric_columns(task_unit(s.task));
+        static const std::set<std::string> text_columns = {"critical_path", "weights_fit"};
+        if (!o.is_array() || o.size() < 2) throw input_error(path, "\"objectives\": must be a list of at least two result columns");
+        s.objectives.clear();
+        for (std::size_t i = 0; i < o.size(); ++i) {
+            const std::string f = "objectives[" + std::to_string(i) + "]";
+            if (!o[i].is_string()) throw input_error(path, f + ": must be a column name");
+            const std::string c = o[i].get<std::string>();
+            if (std::find(cols.begin(), cols.end(), c) == cols.end() || text_columns.count(c)) {
+                std::string list;
+                for (const std::string& k : cols)
+                    if (!text_columns.count(k)) list += (list.empty() ? "" : ", ") + k;
+                throw input_error(path, f + ": '" + c + "' is not a numeric result column (" + list + ")");
+            }
+            if (std::find(s.objectives.begin(), s.objectives.end(), c) != s.objectives.end())
+                throw input_error(path, f + ": '" + c + "' is listed twice");
+            s.objectives.push_back(c);
+        }
     }
     if (s.task == "classify" && !s.image.empty()) throw input_error(path, "\"image\": only for \"task\": \"compress\"");
     if (s.task == "compress" && (!s.dataset.empty() || j.contains("images")))
@@ -240,6 +279,8 @@ sweep_spec parse_sweep(const nlohmann::ordered_json& j, const std::string& path)
     std::ostringstream id;
     id << s.task << '|' << s.network << '|' << s.dataset << '|' << s.images << '|' << s.image << '|' << s.frame_w << 'x'
        << s.frame_h << '|' << s.timing_only << '|';
+    for (const std::string& o : s.objectives) id << o << ',';
+    id << '|';
     for (const auto& kv : s.base) id << kv.first << '=' << kv.second << ';';
     for (const sweep_point& p : s.points) {
         id << '\n';
@@ -457,6 +498,10 @@ std::vector<parameter_effect> parameter_effects(const table& t, const std::vecto
             e.means.emplace_back(k, mean);
             if (e.best_value.empty() || mean < lo) lo = mean, e.best_value = k;
             if (e.worst_value.empty() || mean > hi) hi = mean, e.worst_value = k;
+        }
+        if (!(hi > lo)) {  // no effect: no best or worst value
+            e.best_value.clear();
+            e.worst_value.clear();
         }
         e.ratio = lo > 0 ? hi / lo : 0;
         out.push_back(std::move(e));

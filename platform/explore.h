@@ -35,8 +35,16 @@ struct sweep_spec {
     std::map<std::string, std::string> base;  // platform keys set for every configuration
     std::vector<std::string> columns;         // parameter names, in order
     std::vector<sweep_point> points;
+    std::vector<std::string> objectives;  // Pareto objectives (columns, all minimised)
     std::string identity;     // digest of everything that defines the rows (merge checks it)
 };
+
+// "image" for classification, "patch" for compression.
+std::string task_unit(const std::string& task);
+// The metric columns of results.csv, in order (after the index, the parameters and the status).
+std::vector<std::string> metric_columns(const std::string& unit);
+// The default Pareto objectives: latency and energy per item, on-chip memory.
+std::vector<std::string> default_objectives(const std::string& unit);
 
 // Reads and expands a sweep file (JSON). Relative paths inside it are resolved against the sweep
 // file's folder, then the source tree. Throws input_error naming the file and the field.

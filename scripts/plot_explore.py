@@ -75,18 +75,27 @@ def plot_pareto(rows, header, out):
     x = [num(r[lat_c]) for r in ok]
     y = [num(r[en_c]) for r in ok]
     mem = [num(r["on_chip_bits"]) / 1024.0 for r in ok]
-    wb = [num(r["weight_bits"]) or 0 for r in ok]
+    size_c = "mac_units" if "mac_units" in header else "weight_bits"
+    wb = [num(r[size_c]) or 0 for r in ok]
     wmax = max(wb) or 1
-    sizes = [25 + 120 * w / wmax for w in wb]
-    fig, ax = plt.subplots(figsize=(9, 6.5))
+    sizes = [20 + 140 * w / wmax for w in wb]
+    nfront = min(15, sum(1 for r in ok if r.get("pareto") == "1"))
+    fig, ax = plt.subplots(figsize=(10, 7 + 0.16 * nfront))
+    fig.subplots_adjust(bottom=0.1 + 0.16 * nfront / (7 + 0.16 * nfront) + 0.02, top=0.93, left=0.09, right=0.97)
     sc = ax.scatter(x, y, c=mem, s=sizes, cmap="viridis", alpha=0.8, edgecolors="none")
     cb = fig.colorbar(sc, ax=ax)
-    cb.set_label("on-chip memory (Kibit: weight SRAM + activation + I/O buffers)")
+    cb.set_label("on-chip memory (Kibit)")
     front = [r for r in ok if r.get("pareto") == "1"]
     if front:
         fx = [num(r[lat_c]) for r in front]
         fy = [num(r[en_c]) for r in front]
-        ax.scatter(fx, fy, s=160, facecolors="none", edgecolors="red", linewidths=1.5, label="Pareto front (latency x energy x memory)")
+        objs = "latency x energy x memory"
+        try:
+            with open(os.path.join(os.path.dirname(out), "summary.json")) as f:
+                objs = " x ".join(o.split("_per_")[0].replace("_bits", "").replace("_", " ") for o in json.load(f)["objectives"])
+        except (OSError, ValueError, KeyError):
+            pass
+        ax.scatter(fx, fy, s=160, facecolors="none", edgecolors="red", linewidths=1.5, label="Pareto front (%s)" % objs)
         # The 2-D latency/energy staircase of the front, for the eye.
         pts = sorted(zip(fx, fy))
         stair, best = [], float("inf")
@@ -96,18 +105,23 @@ def plot_pareto(rows, header, out):
                 best = py
         if len(stair) > 1:
             ax.step([p[0] for p in stair], [p[1] for p in stair], where="post", color="red", alpha=0.4, linewidth=1)
-        for r in front[:12]:
-            ax.annotate("#%s %s" % (r["index"], label_of(r, params, varying)), (num(r[lat_c]), num(r[en_c])),
-                        fontsize=6, xytext=(4, 4), textcoords="offset points")
+        # Label the front with indices; list what distinguishes them under the chart.
+        fvary = [p for p in params if len({r[p] for r in front}) > 1] or varying
+        for r in front:
+            ax.annotate("#" + r["index"], (num(r[lat_c]), num(r[en_c])), fontsize=7, xytext=(5, 4), textcoords="offset points")
+        lines = ["#%s: %s" % (r["index"], label_of(r, params, fvary)) for r in front[:14]]
+        if len(front) > 14:
+            lines.append("... %d more in results.csv (pareto = 1)" % (len(front) - 14))
+        fig.text(0.01, 0.01, "Pareto front:\n" + "\n".join(lines), fontsize=7, va="bottom", family="monospace")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("latency per %s (us, simulated, steady state)" % u)
     ax.set_ylabel("energy per %s (nJ)" % u)
     bad = len(rows) - len(ok)
-    ax.set_title("%d configurations%s; marker size = weight bits" % (len(ok), " (%d did not run or fit)" % bad if bad else ""))
+    ax.set_title("%d configurations%s; marker size = %s" % (len(ok), " (%d did not run or fit)" % bad if bad else "",
+                                                            "MAC units (lanes x 3-bit MACs per lane)" if size_c == "mac_units" else "weight bits"))
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
+    ax.legend(loc="upper left", fontsize=8)
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return True
@@ -118,19 +132,24 @@ def plot_effects(summary_path, out):
         return False
     with open(summary_path) as f:
         s = json.load(f)
-    eff = s.get("effects", {})
+    eff = {m: [e for e in v if e.get("best")] for m, v in s.get("effects", {}).items()}  # drop "no effect"
     metrics = [m for m in eff if eff[m]]
     if not metrics:
         return False
-    fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 4.5), squeeze=False)
-    for ax, m in zip(axes[0], metrics):
+    cols = 2 if len(metrics) > 1 else 1
+    rows_n = (len(metrics) + cols - 1) // cols
+    fig, axes = plt.subplots(rows_n, cols, figsize=(7 * cols, 0.5 + 3.8 * rows_n), squeeze=False)
+    for ax in axes.flat[len(metrics):]:
+        ax.axis("off")
+    for ax, m in zip(axes.flat, metrics):
         items = sorted(eff[m], key=lambda e: e["ratio"])
         ax.barh([e["parameter"] for e in items], [e["ratio"] for e in items], color="tab:blue")
         for i, e in enumerate(items):
             ax.text(e["ratio"], i, "  x%.2f (best %s)" % (e["ratio"], e["best"]), va="center", fontsize=7)
-        ax.set_xlabel("max/min of the mean %s over the other parameters" % m)
-        ax.set_xlim(1, max(e["ratio"] for e in items) * 1.5)
-        ax.set_title("effect on " + m)
+        ax.set_xlabel("max/min of the mean over the other parameters", fontsize=8)
+        ax.set_xlim(1, max(e["ratio"] for e in items) * 1.6)
+        ax.tick_params(labelsize=7)
+        ax.set_title("effect on " + m, fontsize=9)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
@@ -179,8 +198,9 @@ def plot_layers(tables, out, title):
     a2.set_ylabel("energy (nJ)")
     a2.set_xticks(range(n))
     a2.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
-    a1.legend(fontsize=7)
-    a2.legend(fontsize=7)
+    a1.legend(fontsize=7, loc="upper right")
+    if k == 1:
+        a2.legend(fontsize=7, loc="upper right")
     a1.set_title(title)
     a1.grid(True, axis="y", alpha=0.3)
     a2.grid(True, axis="y", alpha=0.3)
@@ -214,10 +234,11 @@ def explore_dir(d):
         step = (len(front) - 1) / 5.0
         front = [front[round(i * step)] for i in range(6)]
     tables = []
+    fvary = [p for p in params if len({r[p] for r in front}) > 1] or varying
     for r in front:
         p = os.path.join(d, "layers", r["index"] + ".csv")
         if os.path.exists(p):
-            tables.append(("#%s %s" % (r["index"], label_of(r, params, varying)), layer_rows(p)))
+            tables.append(("#%s %s" % (r["index"], label_of(r, params, fvary)), layer_rows(p)))
     if plot_layers(tables, os.path.join(d, "layers.png"), "per-layer latency and energy of Pareto configurations"):
         made.append("layers.png")
     print("plots     " + ", ".join(os.path.join(d, m) for m in made) if made else "plots     none (nothing to plot)")

@@ -16,7 +16,9 @@ struct energy_config {
     double io_buffer_pj_per_bit = 0.03;           // input/output buffers
     double dram_pj_per_byte = 20.0;               // DRAM access incl. PHY
     double bus_pj_per_byte = 0.5;                 // on-chip bus transfer
-    double static_mw = 2.0;                       // encoder + SRAM leakage while powered
+    double static_mw = 1.2;                       // fixed static power: control, clock tree, I/O
+    double lane_leakage_uw = 10.0;                // per MAC lane (scaled by macs_per_lane_w3)
+    double memory_leakage_pw_per_bit = 100.0;     // per provisioned on-chip memory bit
 };
 
 struct encoder_config {

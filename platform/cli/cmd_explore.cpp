@@ -74,24 +74,6 @@ std::string network_of(const sweep_spec& s, const sweep_point& pt) {
     return s.task == "classify" ? default_network_path() : source_path("configs/networks/kodak-025.enet");
 }
 
-std::string unit_of(const std::string& task) { return task == "classify" ? "image" : "patch"; }
-
-// The metric columns of results.csv, in order (after the index, the parameters and the status).
-std::vector<std::string> metric_columns(const std::string& unit) {
-    return {"latency_per_" + unit + "_us", unit + "s_per_s",       "encoder_latency_us",
-            "dma_in_per_" + unit + "_us",  "dma_out_per_" + unit + "_us", "cpu_busy_per_" + unit + "_us",
-            "critical_path",               "encoder_duty",          "load_us",
-            "energy_per_" + unit + "_nj",  "encoder_energy_nj",     "transfer_energy_nj",
-            "static_energy_nj",            "task_energy_uj",        "weight_bits",
-            "sram_capacity_bits",          "weights_fit",           "act_peak_bits",
-            "act_buffer_bits",             "on_chip_bits",          "mac_utilization",
-            "accuracy"};
-}
-
-std::vector<std::string> objectives(const std::string& unit) {
-    return {"latency_per_" + unit + "_us", "energy_per_" + unit + "_nj", "on_chip_bits"};
-}
-
 std::string g9(double v) {
     char b[64];
     std::snprintf(b, sizeof b, "%.9g", v);
@@ -132,6 +114,7 @@ void fill_metrics(point_result& r, const estimate_report& e, const std::string& 
     m["act_peak_bits"] = std::to_string(e.memory.act_peak_bits);
     m["act_buffer_bits"] = std::to_string(e.memory.act_buffer_bits);
     m["on_chip_bits"] = std::to_string(e.memory.on_chip_bits);
+    m["mac_units"] = std::to_string(e.mac_units);
     m["mac_utilization"] = g9(e.mac_utilization);
 }
 
@@ -144,7 +127,7 @@ struct run_options {
 
 point_result run_point(const sweep_spec& s, const sweep_point& pt, const run_options& o) {
     point_result r;
-    const std::string unit = unit_of(s.task);
+    const std::string unit = task_unit(s.task);
     platform_config cfg;
     try {
         cfg = point_config(s, pt, o.overrides);
@@ -268,7 +251,7 @@ std::vector<std::string> row_of(const sweep_spec& s, const sweep_point& pt, cons
     std::vector<std::string> row{std::to_string(pt.index)};
     for (const auto& kv : pt.params) row.push_back(kv.second);
     row.push_back(r.status);
-    for (const std::string& c : metric_columns(unit_of(s.task))) {
+    for (const std::string& c : metric_columns(task_unit(s.task))) {
         auto it = r.metrics.find(c);
         row.push_back(it != r.metrics.end() ? it->second : "");
     }
@@ -282,7 +265,7 @@ table empty_table(const sweep_spec& s) {
     t.header.push_back("index");
     for (const std::string& c : s.columns) t.header.push_back(c);
     t.header.push_back("status");
-    for (const std::string& c : metric_columns(unit_of(s.task))) t.header.push_back(c);
+    for (const std::string& c : metric_columns(task_unit(s.task))) t.header.push_back(c);
     t.header.push_back("pareto");
     t.header.push_back("error");
     return t;
@@ -303,6 +286,7 @@ point_result result_from_json(const nlohmann::json& j) {
 // What every finished table gets: the Pareto front, the CSV, a summary and the plots.
 struct table_meta {
     std::string name, task, unit, identity, shard;
+    std::vector<std::string> objectives;
     std::size_t total = 0;
     double wall_s = 0;
     unsigned workers = 0;
@@ -347,7 +331,7 @@ void run_plots(const std::string& dir, bool quiet) {
 }
 
 void finish_table(table& t, const table_meta& m, const std::string& dir, bool plots) {
-    const std::vector<std::string> obj = objectives(m.unit);
+    const std::vector<std::string> obj = m.objectives.empty() ? default_objectives(m.unit) : m.objectives;
     mark_pareto(t, obj);
     write_text_file(dir + "/results.csv", format_csv(t));
     const std::vector<std::string> params = param_columns(t);
@@ -385,18 +369,18 @@ void finish_table(table& t, const table_meta& m, const std::string& dir, bool pl
     for (const auto& kv : by_status)
         if (kv.first != "ok") std::printf(", %zu %s", kv.second, kv.first.c_str());
     std::printf("\n");
-    std::printf("pareto    %zu configurations on the front (minimising latency, energy and on-chip memory per %s):\n",
-                front.size(), m.unit.c_str());
+    std::string objs;
+    for (const std::string& o : obj) objs += (objs.empty() ? "" : ", ") + o;
+    std::printf("pareto    %zu configurations on the front (minimising %s):\n", front.size(), objs.c_str());
     for (const auto& e : front) {
         std::string line = "  #" + std::to_string(e["index"].get<unsigned long>());
         for (const std::string& p : params) line += " " + p + "=" + e[p].get<std::string>();
-        char b[256];
-        std::snprintf(b, sizeof b, "  -> %s us, %s nJ, %s bits", e[obj[0]].get<std::string>().c_str(),
-                      e[obj[1]].get<std::string>().c_str(), e[obj[2]].get<std::string>().c_str());
-        std::printf("%s%s\n", line.c_str(), b);
+        line += "  ->";
+        for (std::size_t i = 0; i < obj.size(); ++i) line += (i ? ", " : " ") + obj[i] + " " + e[obj[i]].get<std::string>();
+        std::printf("%s\n", line.c_str());
     }
     nlohmann::json effects = nlohmann::json::object();
-    for (const std::string& metric : {obj[0], obj[1]}) {
+    for (const std::string& metric : obj) {
         const auto eff = parameter_effects(t, params, metric);
         nlohmann::json arr = nlohmann::json::array();
         if (!eff.empty()) std::printf("effects   on %s (max/min of the mean over the other parameters):\n", metric.c_str());
@@ -405,8 +389,11 @@ void finish_table(table& t, const table_meta& m, const std::string& dir, bool pl
             for (const auto& kv : e.means) means[kv.first] = kv.second;
             arr.push_back({{"parameter", e.parameter}, {"ratio", e.ratio}, {"best", e.best_value},
                            {"worst", e.worst_value}, {"means", means}});
-            std::printf("  %-28s x%-6.2f best %s, worst %s\n", e.parameter.c_str(), e.ratio, e.best_value.c_str(),
-                        e.worst_value.c_str());
+            if (e.best_value.empty())
+                std::printf("  %-28s x1      no effect\n", e.parameter.c_str());
+            else
+                std::printf("  %-28s x%-6.2f best %s, worst %s\n", e.parameter.c_str(), e.ratio, e.best_value.c_str(),
+                            e.worst_value.c_str());
         }
         effects[metric] = arr;
     }
@@ -463,7 +450,7 @@ int run_sweep(context& ctx) {
     std::vector<const sweep_point*> mine;
     for (const sweep_point& p : s.points)
         if (p.index % shard.second == shard.first) mine.push_back(&p);
-    const std::string unit = unit_of(s.task);
+    const std::string unit = task_unit(s.task);
     std::printf("sweep     %s ('%s', %s): %zu configurations%s, this run: %zu%s\n", sweep_path.c_str(),
                 s.name.empty() ? "unnamed" : s.name.c_str(), s.task.c_str(), s.points.size(),
                 shard.second > 1 ? (" in " + std::to_string(shard.second) + " shards").c_str() : "", mine.size(),
@@ -496,7 +483,7 @@ int run_sweep(context& ctx) {
         nlohmann::json meta{{"sweep", sweep_path},   {"name", s.name},   {"task", s.task},
                             {"identity", s.identity}, {"total", s.points.size()},
                             {"shard", std::to_string(shard.first) + "/" + std::to_string(shard.second)},
-                            {"timing_only", timing_only}, {"columns", s.columns}};
+                            {"timing_only", timing_only}, {"columns", s.columns}, {"objectives", s.objectives}};
         write_text_file(out + "/sweep.json", meta.dump(2) + "\n");
     }
     jobs = unsigned(std::max<std::size_t>(1, std::min<std::size_t>(jobs, mine.size())));
@@ -592,6 +579,7 @@ int run_sweep(context& ctx) {
     m.task = s.task;
     m.unit = unit;
     m.identity = s.identity;
+    m.objectives = s.objectives;
     m.shard = std::to_string(shard.first) + "/" + std::to_string(shard.second);
     m.total = s.points.size();
     m.wall_s = wall;
@@ -613,6 +601,7 @@ int run_merge(context& ctx) {
     if (dirs.empty()) throw input_error("--merge", "give the result folders to merge");
     table merged;
     std::string identity, name, task, first;
+    std::vector<std::string> objectives;
     std::size_t total = 0;
     std::map<long long, std::pair<std::vector<std::string>, std::string>> by_index;  // index -> (row, from)
     for (const std::string& d : dirs) {
@@ -637,6 +626,8 @@ int run_merge(context& ctx) {
             name = mj.value("name", name);
             task = mj.value("task", task);
             total = mj.value("total", std::size_t(0));
+            if (mj.contains("objectives") && mj["objectives"].is_array())
+                objectives = mj["objectives"].get<std::vector<std::string>>();
         }
         if (merged.header.empty()) merged.header = t.header;
         else if (t.header != merged.header)
@@ -686,11 +677,15 @@ int run_merge(context& ctx) {
     table_meta m;
     m.name = name;
     m.task = task;
-    m.unit = unit_of(task);
+    m.unit = task_unit(task);
     m.identity = identity;
+    m.objectives = objectives;
+    for (const std::string& o : m.objectives)
+        if (merged.column(o) < 0) throw input_error(dirs.front() + "/sweep.json", "objective '" + o + "' is not a column of the results");
     m.shard = "merged";
     m.total = total;
-    nlohmann::json meta{{"name", name}, {"task", task}, {"identity", identity}, {"total", total}, {"shard", "merged"}, {"merged_from", dirs}};
+    nlohmann::json meta{{"name", name},   {"task", task},       {"identity", identity},  {"total", total},
+                        {"shard", "merged"}, {"merged_from", dirs}, {"objectives", objectives}};
     write_text_file(out + "/sweep.json", meta.dump(2) + "\n");
     finish_table(merged, m, out, !ctx.vm.count("no-plot"));
     return EXIT_OK;
