@@ -46,10 +46,13 @@ TRAIN_DEFAULTS = {
     "steps": 6000,
     "batch_size": 8,
     "lr": 5e-4,               # decoder (Adam)
-    "encoder_lr": 5e-4,       # encoder latent weights, shifts and biases (Adam)
+    "encoder_lr": 5e-4,       # encoder latent weights (and shifts and biases unless given below) (Adam)
+    "bias_lr": None,          # encoder biases (beta, in output LSBs): None = encoder_lr
+    "shift_lr": None,         # encoder log2 scales (the shifts): None = encoder_lr
     "warmup_steps": 200,
     "schedule": "cosine",     # cosine | constant
     "min_lr": 0.02,           # cosine floor, as a fraction of the peak
+    "lr_drops": [],           # [[step, factor], ...]: multiply every rate by factor from that step on
     "grad_clip": 1.0,         # global gradient-norm clip (0: off)
     "eval_every": 250,        # steps between validations / checkpoints
     "log_every": 25,
@@ -90,21 +93,43 @@ def load_config(path) -> dict:
 
 
 def lr_factor(step: int, tc: dict) -> float:
+    """Linear warm-up, then cosine decay to ``min_lr`` (or constant), times the ``lr_drops`` passed."""
+    drop = math.prod(float(f) for s, f in tc.get("lr_drops") or [] if step >= int(s))
     w = int(tc["warmup_steps"])
     if w and step < w:
-        return (step + 1) / w
+        return drop * (step + 1) / w
     if tc["schedule"] == "constant":
-        return 1.0
+        return drop
     t = min(1.0, (step - w) / max(1, int(tc["steps"]) - w))
     lo = float(tc["min_lr"])
-    return lo + (1.0 - lo) * 0.5 * (1.0 + math.cos(math.pi * t))
+    return drop * (lo + (1.0 - lo) * 0.5 * (1.0 + math.cos(math.pi * t)))
+
+
+def param_groups(model: Codec, tc: dict) -> list[dict]:
+    """Decoder, encoder weights, and (when ``bias_lr``/``shift_lr`` are set) encoder biases and shifts.
+
+    The biases are learned in units of the output LSB and the shifts as log2 scales: with Adam a step
+    moves them by about ``lr`` LSB (or octave), so they need a larger rate than the latent weights to
+    move at all within a few thousand steps."""
+    dec = [p for p in model.decoder.parameters() if p.requires_grad]
+    groups = [{"params": dec, "base_lr": tc["lr"]}]
+    if tc["bias_lr"] is None and tc["shift_lr"] is None:
+        groups.append({"params": [p for p in model.encoder.parameters() if p.requires_grad],
+                       "base_lr": tc["encoder_lr"]})
+    else:
+        named = list(model.encoder.named_parameters())
+        groups += [
+            {"params": [p for n, p in named if not n.endswith(("beta", "log2_scale"))], "base_lr": tc["encoder_lr"]},
+            {"params": [p for n, p in named if n.endswith("beta")], "base_lr": tc["bias_lr"] or tc["encoder_lr"]},
+            {"params": [p for n, p in named if n.endswith("log2_scale")],
+             "base_lr": tc["shift_lr"] or tc["encoder_lr"]}]
+    for g in groups:
+        g["lr"] = g["base_lr"]
+    return groups
 
 
 def make_optimizer(model: Codec, tc: dict) -> torch.optim.Optimizer:
-    enc = [p for p in model.encoder.parameters() if p.requires_grad]
-    dec = [p for p in model.decoder.parameters() if p.requires_grad]
-    return torch.optim.Adam([{"params": dec, "lr": tc["lr"], "base_lr": tc["lr"]},
-                             {"params": enc, "lr": tc["encoder_lr"], "base_lr": tc["encoder_lr"]}])
+    return torch.optim.Adam(param_groups(model, tc))
 
 
 def encoder_report(model: Codec, codes: torch.Tensor | None = None) -> str:
@@ -185,8 +210,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         model.load_state_dict(ck["model"])
         opt = make_optimizer(model, tc)
         opt.load_state_dict(ck["optimizer"])
-        for g, base in zip(opt.param_groups, (tc["lr"], tc["encoder_lr"])):
-            g["base_lr"] = base
+        for g, ref in zip(opt.param_groups, param_groups(model, tc)):
+            g["base_lr"] = ref["base_lr"]
         start, best = ck["step"], ck["best"]
         log(f"resumed from {ck_last}: step {start}, best val {best['val_psnr']:.3f} dB at step {best['step']}")
     else:

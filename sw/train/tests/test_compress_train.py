@@ -116,6 +116,18 @@ class TestConfigs(unittest.TestCase):
             self.assertEqual(cfg["name"], name)
             self.assertEqual(cfg["model"]["code_channels"], c)
 
+    def test_lr_schedule(self):
+        from encvp_train.train_compress import lr_factor
+        tc = normalize({"train": {"steps": 1000, "warmup_steps": 100, "min_lr": 0.1,
+                                  "lr_drops": [[500, 0.5], [800, 0.5]]}})["train"]
+        self.assertAlmostEqual(lr_factor(0, tc), 0.01)
+        self.assertAlmostEqual(lr_factor(99, tc), 1.0)
+        self.assertAlmostEqual(lr_factor(100, tc), 1.0)
+        mid = 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * 400 / 900))
+        self.assertAlmostEqual(lr_factor(499, tc) / (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * 399 / 900))), 1.0)
+        self.assertAlmostEqual(lr_factor(500, tc), 0.5 * mid)
+        self.assertAlmostEqual(lr_factor(1000, tc), 0.25 * 0.1)
+
     def test_unknown_keys(self):
         for bad in ({"trian": {}}, {"train": {"stpes": 3}}, {"model": {"decoder": {"wdith": 3}}}):
             with self.assertRaises(ConfigError):
