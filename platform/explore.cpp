@@ -60,13 +60,17 @@ std::string value_text(const nlohmann::ordered_json& v, const std::string& file,
     throw input_error(file, field + ": must be a string, number or boolean, got " + std::string(v.type_name()));
 }
 
+void check_key(const std::string& key, const std::string& file, const std::string& field) {
+    if (key != "network" && find_key(key) == nullptr)
+        throw input_error(file, field + ": '" + key + "' is not a platform configuration key" + did_you_mean(key) +
+                                    " (see `encvp info`; 'network' is the other parameter)");
+}
+
 // Checks a parameter name and value on its own (syntax, range) so that a typo fails at once.
 void check_value(const std::string& key, const std::string& value, const std::string& file, const std::string& field) {
     if (key == "network") return;
+    check_key(key, file, field);
     const config_key* k = find_key(key);
-    if (k == nullptr)
-        throw input_error(file, field + ": '" + key + "' is not a platform configuration key" + did_you_mean(key) +
-                                    " (see `encvp info`; 'network' is the other parameter)");
     platform_config c;
     try {
         k->apply(c, value);
@@ -186,6 +190,7 @@ sweep_spec parse_sweep(const nlohmann::ordered_json& j, const std::string& path)
         for (const auto& it : b.items()) {
             const std::string field = field_name("base", it.key());
             if (it.key() == "network") throw input_error(path, field + ": put the network at the top level (\"network\")");
+            check_key(it.key(), path, field);
             const std::string v = value_text(it.value(), path, field);
             check_value(it.key(), v, path, field);
             s.base[it.key()] = v;
@@ -204,6 +209,7 @@ sweep_spec parse_sweep(const nlohmann::ordered_json& j, const std::string& path)
             std::vector<std::pair<std::string, std::string>> one;
             for (const auto& it : c[i].items()) {
                 const std::string field = field_name(where, it.key());
+                check_key(it.key(), path, field);
                 const std::string v = value_text(it.value(), path, field);
                 check_value(it.key(), v, path, field);
                 one.emplace_back(it.key(), v);
@@ -221,6 +227,7 @@ sweep_spec parse_sweep(const nlohmann::ordered_json& j, const std::string& path)
         if (!p.is_object()) throw input_error(path, "\"parameters\": must be an object: key -> list of values");
         for (const auto& it : p.items()) {
             const std::string field = field_name("parameters", it.key());
+            check_key(it.key(), path, field);
             if (std::find(listed_keys.begin(), listed_keys.end(), it.key()) != listed_keys.end())
                 throw input_error(path, field + ": also set in \"configurations\"; set each key in one place");
             if (!it.value().is_array() || it.value().empty())
@@ -348,7 +355,7 @@ table parse_csv(const std::string& text, const std::string& source) {
     std::vector<std::string> row;
     std::string field;
     bool quoted = false, field_started = false;
-    std::size_t line = 1;
+    std::size_t line = 1, quote_line = 1;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (quoted) {
@@ -367,6 +374,7 @@ table parse_csv(const std::string& text, const std::string& source) {
         }
         if (c == '"' && !field_started) {
             quoted = field_started = true;
+            quote_line = line;
         } else if (c == '"') {
             throw input_error(source, "line " + std::to_string(line) + ": a quote inside an unquoted field");
         } else if (c == ',') {
@@ -386,7 +394,7 @@ table parse_csv(const std::string& text, const std::string& source) {
             field_started = true;
         }
     }
-    if (quoted) throw input_error(source, "line " + std::to_string(line) + ": unterminated quoted field");
+    if (quoted) throw input_error(source, "line " + std::to_string(quote_line) + ": unterminated quoted field");
     if (field_started || !row.empty()) {
         row.push_back(std::move(field));
         rows.push_back(std::move(row));
