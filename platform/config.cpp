@@ -21,6 +21,18 @@ unsigned parse_uint(const std::string& text, unsigned lo, unsigned hi) {
     return unsigned(v);
 }
 
+double parse_fraction(const std::string& text) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        throw std::invalid_argument("'" + text + "' is not a number");
+    }
+    if (used != text.size() || !(v >= 0 && v <= 1)) throw std::invalid_argument("'" + text + "' is not a number in 0..1");
+    return v;
+}
+
 double parse_positive(const std::string& text) {
     std::size_t used = 0;
     double v = 0;
@@ -29,7 +41,7 @@ double parse_positive(const std::string& text) {
     } catch (const std::exception&) {
         throw std::invalid_argument("'" + text + "' is not a number");
     }
-    if (used != text.size() || !(v >= 0)) throw std::invalid_argument("'" + text + "' is not a non-negative number");
+    if (used != text.size() || !(v >= 0) || v > 1e30) throw std::invalid_argument("'" + text + "' is not a non-negative number");
     return v;
 }
 
@@ -79,6 +91,8 @@ std::vector<config_key> build_keys() {
         [](platform_config& c, const std::string& v) { c.cpu_stop_on_bus_error = parse_bool(v); });
     add("cpu.trace", "false", "trace every CPU transaction",
         [](platform_config& c, const std::string& v) { c.cpu_trace = parse_bool(v); });
+    add("cpu.time_limit", "0s", "simulated time after which a run that has not ended is stopped (0s: no limit)",
+        [](platform_config& c, const std::string& v) { c.cpu_time_limit_s = parse_time_s(v); });
     // Bus.
     add("bus.hop_latency", "5ns", "latency added by the bus to every transaction",
         [](platform_config& c, const std::string& v) { c.bus_hop_latency_s = parse_time_s(v); });
@@ -89,6 +103,8 @@ std::vector<config_key> build_keys() {
         });
     add("bus.trace", "false", "trace every transaction through the bus",
         [](platform_config& c, const std::string& v) { c.bus_trace = parse_bool(v); });
+    add("bus.protocol_check", "false", "check the TLM-2.0 base protocol on every socket (a violation fails the run)",
+        [](platform_config& c, const std::string& v) { c.bus_protocol_check = parse_bool(v); });
     // DRAM.
     add("dram.size", "256MiB", "DRAM capacity",
         [](platform_config& c, const std::string& v) {
@@ -113,6 +129,8 @@ std::vector<config_key> build_keys() {
         [](platform_config& c, const std::string& v) { c.sram_banks = parse_uint(v, 1, 64); });
     add("sram.trace", "false", "trace weight SRAM transactions",
         [](platform_config& c, const std::string& v) { c.sram_trace = parse_bool(v); });
+    add("sram.ecc", "false", "SECDED ECC on every weight SRAM word (corrects one bit, detects two)",
+        [](platform_config& c, const std::string& v) { c.sram_ecc = parse_bool(v); });
     // DMA.
     add("dma.channels", "2", "DMA channels (1..4)",
         [](platform_config& c, const std::string& v) { c.dma_channels = parse_uint(v, 1, 4); });
@@ -179,6 +197,17 @@ std::vector<config_key> build_keys() {
         [pj](platform_config& c, const std::string& v) { c.encoder.energy.lane_leakage_uw = pj(v); });
     add("energy.memory_leakage_pw_per_bit", "100", "leakage per on-chip memory bit: weight SRAM, activation and I/O buffers (pW)",
         [pj](platform_config& c, const std::string& v) { c.encoder.energy.memory_leakage_pw_per_bit = pj(v); });
+    // Fault injection.
+    add("fault.seed", "1", "seed of the injected faults (the same seed gives the same faults)",
+        [](platform_config& c, const std::string& v) { c.fault.seed = parse_address(v); });
+    add("fault.sram_ber", "0", "weight SRAM bit-error rate: fraction of stored bits that read back inverted (0..1)",
+        [](platform_config& c, const std::string& v) { c.fault.sram_ber = parse_fraction(v); });
+    add("fault.sram_stuck_at", "0", "fraction of weight SRAM cells stuck at 0 or 1 (0..1)",
+        [](platform_config& c, const std::string& v) { c.fault.sram_stuck_at = parse_fraction(v); });
+    add("fault.dma_error_every", "0", "answer every Nth DMA bus transaction with a bus error (0: never)",
+        [](platform_config& c, const std::string& v) { c.fault.dma_error_every = parse_address(v); });
+    add("fault.drop_irq_every", "0", "lose every Nth interrupt request on its way to the controller (0: never)",
+        [](platform_config& c, const std::string& v) { c.fault.drop_irq_every = parse_address(v); });
     return k;
 }
 
@@ -264,6 +293,27 @@ void validate_platform_config(const platform_config& c) {
     if (c.sram_word_bits & (c.sram_word_bits - 1))
         throw config_error("'sram.word_bits' must be a power of two");
     if (c.encoder.act_buffer_bytes == 0) throw config_error("'encoder.act_buffer' must be > 0");
+    // Simulated time is counted in picoseconds in 64 bits: keep clocks, latencies and limits where
+    // they mean something (a 0 ps clock period would divide by zero, a year-long latency overflow).
+    const struct {
+        const char* name;
+        double hz;
+    } clocks[] = {{"soc.clock", c.soc_clock_hz}, {"cpu.clock", c.cpu_clock_hz}, {"encoder.clock", c.encoder.clock_hz}};
+    for (const auto& k : clocks)
+        if (!(k.hz >= 1e3 && k.hz <= 100e9))
+            throw config_error("'" + std::string(k.name) + "' must be between 1kHz and 100GHz");
+    const struct {
+        const char* name;
+        double s;
+    } times[] = {{"soc.peripheral_latency", c.peripheral_latency_s}, {"cpu.quantum", c.cpu_quantum_s},
+                 {"cpu.wfi_timeout", c.cpu_wfi_timeout_s},           {"cpu.time_limit", c.cpu_time_limit_s},
+                 {"bus.hop_latency", c.bus_hop_latency_s},           {"dram.latency", c.dram_latency_s}};
+    for (const auto& k : times)
+        if (!(k.s >= 0 && k.s <= 1e6)) throw config_error("'" + std::string(k.name) + "' must be between 0s and 1000000s");
+    if (c.cpu_quantum_s < 1e-12) throw config_error("'cpu.quantum' must be at least 1ps");
+    if (!(c.dram_bandwidth >= 1e3 && c.dram_bandwidth <= 1e15))
+        throw config_error("'dram.bandwidth' must be between 1kB/s and 1PB/s");
+    if (c.cpu_stack_bytes > (uint64_t(1) << 30)) throw config_error("'cpu.stack' must be at most 1GiB");
 }
 
 void write_config_ini(std::ostream& os, const po::variables_map& vm) {

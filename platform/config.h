@@ -35,10 +35,12 @@ struct platform_config {
     bool cpu_dmi = true;
     bool cpu_stop_on_bus_error = true;
     bool cpu_trace = false;
+    double cpu_time_limit_s = 0;  // 0: no limit
     // [bus]
     double bus_hop_latency_s = 5e-9;
     unsigned bus_width_bytes = 8;
     bool bus_trace = false;
+    bool bus_protocol_check = false;
     // [dram]
     uint64_t dram_size = 256ull << 20;
     double dram_latency_s = 60e-9;
@@ -50,6 +52,7 @@ struct platform_config {
     unsigned sram_word_bits = 64;
     unsigned sram_banks = 2;
     bool sram_trace = false;
+    bool sram_ecc = false;
     // [dma]
     unsigned dma_channels = 2;
     unsigned dma_burst_bytes = 64;
@@ -60,6 +63,14 @@ struct platform_config {
     double peripheral_latency_s = 5e-9;
     // [encoder]
     encoder_config encoder;
+    // [fault] injection (docs/fault-injection.md)
+    struct faults {
+        uint64_t seed = 1;
+        double sram_ber = 0;          // weight-SRAM bit-error rate of the stored bits
+        double sram_stuck_at = 0;     // fraction of weight-SRAM cells stuck at 0 or 1
+        uint64_t dma_error_every = 0;  // every Nth DMA bus transaction fails (0: never)
+        uint64_t drop_irq_every = 0;   // every Nth interrupt request is lost (0: never)
+    } fault;
 };
 
 struct config_key {

@@ -36,13 +36,24 @@ session::~session() {
 run_outcome session::run(const host_handler& on_request) {
     run_outcome r;
     const auto t0 = std::chrono::steady_clock::now();
+    // cpu.time_limit: a firmware that polls forever (no WFI to time out) is stopped there.
+    const sc_core::sc_time limit(cfg_.cpu_time_limit_s, sc_core::SC_SEC);
+    const bool limited = limit > sc_core::SC_ZERO_TIME;
     for (;;) {
-        sc_core::sc_start();
+        if (limited && sc_core::sc_time_stamp() < limit) sc_core::sc_start(limit - sc_core::sc_time_stamp());
+        else if (!limited) sc_core::sc_start();
         if (soc_->sys.exited() || soc_->cpu.finished()) break;
         if (soc_->sys.host_request_pending()) {
             const uint32_t answer = on_request ? on_request(soc_->sys.host_request()) : 0u;
             soc_->sys.answer_host(answer);
             continue;
+        }
+        if (limited && sc_core::sc_time_stamp() >= limit) {
+            r.fault = "the firmware had not finished after the simulated time limit of " + time_string(limit) +
+                      " (cpu.time_limit); stopped at " + time_string(sc_core::sc_time_stamp()) +
+                      ": is it polling a status that never changes?";
+            report_warning("session", r.fault);
+            break;
         }
         r.fault = "the simulation ran out of events at " + time_string(sc_core::sc_time_stamp()) +
                   " without the firmware exiting";
@@ -63,6 +74,11 @@ run_outcome session::run(const host_handler& on_request) {
         r.sim_seconds = sc_core::sc_time_stamp().to_seconds();
     }
     if (!soc_->cpu.fault().empty()) r.fault = soc_->cpu.fault();
+    if (const uint64_t v = soc_->protocol_violations()) {
+        r.fault = std::to_string(v) + " TLM-2.0 base-protocol violation" + (v > 1 ? "s" : "") +
+                  " (see the warnings of the protocol checkers)" + (r.fault.empty() ? "" : "; " + r.fault);
+        if (r.exit_code == 0) r.exit_code = EXIT_PROTOCOL_VIOLATION;
+    }
     return r;
 }
 

@@ -18,6 +18,10 @@
 
 namespace encvp {
 
+// Exit code of a run whose firmware finished but whose TLM traffic broke the base protocol
+// (bus.protocol_check): the run is not to be trusted.
+constexpr int EXIT_PROTOCOL_VIOLATION = 252;
+
 struct run_outcome {
     bool exited = false;       // firmware wrote EXIT (or returned)
     int exit_code = -1;

@@ -32,6 +32,15 @@ weight_sram::geometry sram_geom(const platform_config& c) {
     return g;
 }
 
+weight_sram::reliability sram_rel(const platform_config& c) {
+    weight_sram::reliability r;
+    r.ecc = c.sram_ecc;
+    r.bit_error_rate = c.fault.sram_ber;
+    r.stuck_rate = c.fault.sram_stuck_at;
+    r.seed = c.fault.seed;
+    return r;
+}
+
 dma::config dma_cfg(const platform_config& c) {
     dma::config d;
     d.channels = c.dma_channels;
@@ -47,19 +56,37 @@ soc::soc(const sc_core::sc_module_name& nm, const platform_config& cfg)
       cpu("cpu", cpu_cfg(cfg)),
       bus("bus"),
       mem("dram", cfg.dram_size),
-      sram("sram", sram_geom(cfg), period(cfg.soc_clock_hz)),
+      sram("sram", sram_geom(cfg), period(cfg.soc_clock_hz), sram_rel(cfg)),
       dma0("dma", dma_cfg(cfg)),
       irqc("intc"),
       sys("sysctrl", period(cfg.soc_clock_hz)),
       enc("encoder", cfg.encoder, sram),
       cfg_(cfg),
       cpu_irq_("cpu_irq"),
-      irq_lines_("irq", intc::NUM_LINES) {
+      irq_lines_("irq", intc::NUM_LINES),
+      irq_to_intc_("irq_to_intc") {
     validate_platform_config(cfg);
 
-    // Initiators.
-    cpu.bus.bind(bus.in);
-    dma0.bus.bind(bus.in);
+    // Every socket binding goes through a protocol checker when asked for (bus.protocol_check,
+    // or ENCVP_PROTOCOL_CHECK=1 in the environment, as the test suite sets it).
+    const bool check = cfg.bus_protocol_check || protocol_checker::forced_by_environment();
+    using initiator = tlm::tlm_initiator_socket<>;
+    auto through_checker = [&](initiator& from, const std::string& socket) -> initiator& {
+        if (!check) return from;
+        checkers_.push_back(std::make_unique<protocol_checker>(("check_" + socket).c_str()));
+        from.bind(checkers_.back()->in);
+        return checkers_.back()->out;
+    };
+    // Initiators (the DMA's data path through the bus-fault injector when faults are asked for).
+    through_checker(cpu.bus, "cpu").bind(bus.in);
+    initiator& dma_path = through_checker(dma0.bus, "dma");
+    if (cfg.fault.dma_error_every) {
+        dma_fault_ = std::make_unique<bus_fault>("dma_fault", cfg.fault.dma_error_every);
+        dma_path.bind(dma_fault_->in);
+        dma_fault_->out.bind(bus.in);
+    } else {
+        dma_path.bind(bus.in);
+    }
     // Targets, in the order of their out-port index.
     const struct {
         sc_core::sc_module* m;
@@ -73,12 +100,21 @@ soc::soc(const sc_core::sc_module_name& nm, const platform_config& cfg)
         {&sram, cfg.sram_base, sram.size_bytes(), "sram"},
         {&mem, cfg.dram_base, mem.size(), "dram"},
     };
-    bus.out.bind(sys.in);
-    bus.out.bind(irqc.in);
-    bus.out.bind(dma0.in);
-    bus.out.bind(enc.in);
-    bus.out.bind(sram.in);
-    bus.out.bind(mem.in);
+    auto bind_target = [&](tlm::tlm_target_socket<>& to, const std::string& socket) {
+        if (!check) {
+            bus.out.bind(to);
+            return;
+        }
+        checkers_.push_back(std::make_unique<protocol_checker>(("check_" + socket).c_str()));
+        bus.out.bind(checkers_.back()->in);
+        checkers_.back()->out.bind(to);
+    };
+    bind_target(sys.in, "sysctrl");
+    bind_target(irqc.in, "intc");
+    bind_target(dma0.in, "dma_regs");
+    bind_target(enc.in, "encoder");
+    bind_target(sram.in, "sram");
+    bind_target(mem.in, "dram");
     unsigned port = 0;
     for (const auto& t : targets) bus.map(port++, t.base, t.size, t.name);
 
@@ -101,13 +137,32 @@ soc::soc(const sc_core::sc_module_name& nm, const platform_config& cfg)
     enc.set_access_latency(plat);
 
     // Interrupts.
-    for (unsigned i = 0; i < intc::NUM_LINES; ++i) irqc.lines[i].bind(irq_lines_[i]);
+    if (cfg.fault.drop_irq_every) {  // sources -> irq_fault -> controller
+        irq_fault_ = std::make_unique<irq_fault>("irq_fault", intc::NUM_LINES, cfg.fault.drop_irq_every);
+        irq_to_intc_.init(intc::NUM_LINES);
+        for (unsigned i = 0; i < intc::NUM_LINES; ++i) {
+            irq_fault_->in[i].bind(irq_lines_[i]);
+            irq_fault_->out[i].bind(irq_to_intc_[i]);
+            irqc.lines[i].bind(irq_to_intc_[i]);
+        }
+    } else {
+        for (unsigned i = 0; i < intc::NUM_LINES; ++i) irqc.lines[i].bind(irq_lines_[i]);
+    }
     for (unsigned i = 0; i < cfg.dma_channels; ++i) dma0.irq[i].bind(irq_lines_[INTC_IRQ_DMA_CH0 + i]);
     enc.irq.bind(irq_lines_[INTC_IRQ_ENCODER]);
     sys.timer_irq.bind(irq_lines_[INTC_IRQ_TIMER]);
     sys.host_irq.bind(irq_lines_[INTC_IRQ_HOST]);
     irqc.cpu_irq.bind(cpu_irq_);
     cpu.irq.bind(cpu_irq_);
+    cpu.set_irq_describer([this] {
+        const uint32_t active = irqc.pending.get() & irqc.enable.get();
+        std::string lines;
+        for (unsigned i = 0; i < intc::NUM_LINES; ++i)
+            if (active & (1u << i)) lines += (lines.empty() ? "" : ", ") + std::to_string(i);
+        if (lines.empty()) return std::string("no line pending and enabled at the interrupt controller");
+        return std::string(lines.find(',') == std::string::npos ? "line " : "lines ") + lines +
+               " pending and enabled at the interrupt controller (INTC.ACTIVE = " + hex_string(active) + ")";
+    });
 
     // Tracing switches.
     cpu.set_trace(cfg.cpu_trace);
@@ -190,7 +245,16 @@ nlohmann::json soc::stats() const {
     irqc.stats(j["intc"]);
     sys.stats(j["sysctrl"]);
     enc.stats(j["encoder"]);
+    for (const auto& c : checkers_) c->stats(j["protocol_checks"][c->basename()]);
+    if (dma_fault_) dma_fault_->stats(j["faults"]["dma"]);
+    if (irq_fault_) irq_fault_->stats(j["faults"]["irq"]);
     return j;
+}
+
+uint64_t soc::protocol_violations() const {
+    uint64_t n = 0;
+    for (const auto& c : checkers_) n += c->violations();
+    return n;
 }
 
 }  // namespace encvp

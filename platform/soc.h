@@ -14,7 +14,10 @@
 #include "config.h"
 #include "cpu/cpu_stub.h"
 #include "dma/dma.h"
+#include "common/protocol_checker.h"
 #include "encoder/encoder.h"
+#include "fault/bus_fault.h"
+#include "fault/irq_fault.h"
 #include "irq/intc.h"
 #include "memory/dram.h"
 #include "memory/weight_sram.h"
@@ -58,10 +61,18 @@ public:
 
     nlohmann::json stats() const;
 
+    // TLM-2.0 base-protocol violations seen by the checkers (bus.protocol_check; 0 when off).
+    uint64_t protocol_violations() const;
+
 private:
     platform_config cfg_;
     sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS> cpu_irq_;  // written from several processes
     sc_core::sc_vector<sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>> irq_lines_;
+    // Optional pass-throughs: protocol checkers on every socket binding, fault injectors.
+    std::vector<std::unique_ptr<protocol_checker>> checkers_;
+    std::unique_ptr<bus_fault> dma_fault_;
+    std::unique_ptr<irq_fault> irq_fault_;
+    sc_core::sc_vector<sc_core::sc_signal<bool>> irq_to_intc_;  // irq_fault -> intc
 };
 
 }  // namespace encvp

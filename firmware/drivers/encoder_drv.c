@@ -99,7 +99,8 @@ uint32_t encoder_cycles(const encoder_dev* dev) { return hal_read32(dev->base + 
 uint32_t encoder_error_code(const encoder_dev* dev) { return ENCVP_GET(ENCODER_STATUS_ERR_CODE, dev->status); }
 uint32_t encoder_error_layer(const encoder_dev* dev) { return ENCVP_GET(ENCODER_STATUS_ERR_LAYER, dev->status); }
 uint32_t encoder_flags(const encoder_dev* dev) {
-    return hal_read32(dev->base + ENCODER_STATUS) & (ENCODER_STATUS_WCODE_ERR_MASK | ENCODER_STATUS_ACC_SAT_MASK);
+    return hal_read32(dev->base + ENCODER_STATUS) &
+           (ENCODER_STATUS_WCODE_ERR_MASK | ENCODER_STATUS_ACC_SAT_MASK | ENCODER_STATUS_ECC_ERR_MASK);
 }
 uint32_t encoder_in_buffer(const encoder_dev* dev) { return dev->base + ENCODER_IN_BUF; }
 uint32_t encoder_out_buffer(const encoder_dev* dev) { return dev->base + ENCODER_OUT_BUF; }

@@ -36,7 +36,7 @@ uint32_t encoder_class(const encoder_dev* dev);
 uint32_t encoder_cycles(const encoder_dev* dev);
 uint32_t encoder_error_code(const encoder_dev* dev); /* ENCODER_ERR_* of the last run */
 uint32_t encoder_error_layer(const encoder_dev* dev);
-uint32_t encoder_flags(const encoder_dev* dev);      /* sticky WCODE_ERR/ACC_SAT bits of STATUS */
+uint32_t encoder_flags(const encoder_dev* dev);      /* sticky WCODE_ERR/ACC_SAT/ECC_ERR bits of STATUS */
 uint32_t encoder_in_buffer(const encoder_dev* dev);  /* bus address of the input buffer */
 uint32_t encoder_out_buffer(const encoder_dev* dev); /* bus address of the output buffer */
 

@@ -139,9 +139,11 @@ void cpu_stub::deliver_interrupt() {
     }
     if (!irq_enabled_ || in_handler_ || handler_ == nullptr) return;
     if (++storm_count_ > cfg_.irq_storm_limit) {
-        halt(EXIT_IRQ_STORM, "interrupt storm: the handler ran " + std::to_string(cfg_.irq_storm_limit) +
-                                 " times in a row and the interrupt line stayed high (is the interrupt "
-                                 "acknowledged at the peripheral and the interrupt controller?)");
+        halt(EXIT_IRQ_STORM, "interrupt storm at " + time_string(sc_core::sc_time_stamp() + qk_.get_local_time()) +
+                                 ": the handler ran " + std::to_string(cfg_.irq_storm_limit) +
+                                 " times in a row and the interrupt line stayed high" +
+                                 (irq_describer_ ? " (" + irq_describer_() + ")" : std::string()) +
+                                 ": is the interrupt acknowledged at the peripheral and the interrupt controller?");
     }
     ++irqs_taken_;
     if (timeline* tl = timeline::active())

@@ -49,6 +49,8 @@ public:
     // the core stops at its next bus access.
     void request_halt() { halt_requested_ = true; }
     void set_trace(bool on) { trace_ = on; }
+    // Names the interrupt sources behind a high line (e.g. "pending lines 8"), for the storm message.
+    void set_irq_describer(std::function<std::string()> f) { irq_describer_ = std::move(f); }
 
     bool finished() const { return finished_; }
     int exit_code() const { return exit_code_; }
@@ -92,6 +94,7 @@ private:
     std::string fault_;
     sc_core::sc_event never_;
     unsigned storm_count_ = 0;
+    std::function<std::string()> irq_describer_;
 
     uint64_t reads_ = 0, writes_ = 0, dmi_accesses_ = 0, bus_errors_ = 0, wfis_ = 0, irqs_taken_ = 0,
              delay_cycles_ = 0;

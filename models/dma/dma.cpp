@@ -166,11 +166,13 @@ dma::outcome dma::transfer(channel& c, sc_core::sc_time& local) {
             tx.set_command(tlm::TLM_READ_COMMAND);
             tx.set_address(s);
             tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+            tx.set_dmi_allowed(false);  // base protocol: the initiator clears the hint (a target may set it)
             bus->b_transport(tx, local);
             if (tx.is_response_error()) return outcome{DMA_ERR_READ, s};
             tx.set_command(tlm::TLM_WRITE_COMMAND);
             tx.set_address(d);
             tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+            tx.set_dmi_allowed(false);
             bus->b_transport(tx, local);
             if (tx.is_response_error()) return outcome{DMA_ERR_WRITE, d};
             ++c.bursts;

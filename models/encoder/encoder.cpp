@@ -136,7 +136,7 @@ void encoder::write_ctrl(uint32_t now) {
             ++errors_;
             status.set_bits(ENCODER_STATUS_ERR_MASK);
             status.set_field(ENCODER_STATUS_ERR_CODE_SHIFT, ENCODER_STATUS_ERR_CODE_WIDTH, ENCODER_ERR_BUSY);
-            report_warning(name(), "ERR_BUSY: START written while a run is in progress (ignored) at " +
+            report_warning(name(), "ERR_BUSY: CTRL.START written while a run is in progress (ignored) at " +
                                        time_string(access_time()));
         } else {
             status.clear_bits(ENCODER_STATUS_DONE_MASK | ENCODER_STATUS_ERR_MASK | ENCODER_STATUS_ERR_CODE_MASK |
@@ -302,6 +302,18 @@ void encoder::prepare_network(const std::vector<nx::layer_desc>& layers) {
     cached_desc_ = std::move(key);
     cached_generation_ = sram_.generation();
     cached_wcode_error_ = bad_code;
+    // sram.ecc: words whose errors the ECC detected but could not correct reach the arithmetic as read.
+    cached_ecc_error_ = false;
+    for (std::size_t i = 0; i < layers.size() && sram_.rel().ecc; ++i) {
+        const uint64_t w0 = uint64_t(layers_[i]->w_addr.get()) * 32, b0 = uint64_t(layers_[i]->b_addr.get()) * 32;
+        const uint64_t bad = sram_.uncorrectable_words(w0, w0 + layers[i].weight_bits()) +
+                             sram_.uncorrectable_words(b0, b0 + layers[i].bias_bits());
+        if (bad == 0) continue;
+        cached_ecc_error_ = true;
+        report_warning(name(), "layer " + std::to_string(i) + ": weights or biases in " + std::to_string(bad) +
+                                   " weight-SRAM word(s) with an uncorrectable ECC error (STATUS.ECC_ERR) at " +
+                                   time_string(sc_core::sc_time_stamp()));
+    }
 }
 
 void encoder::run_thread() {
@@ -359,6 +371,7 @@ void encoder::run_thread() {
         cycles_lo.set(uint32_t(last_.cycles));
         cycles_hi.set(uint32_t(last_.cycles >> 32));
         if (f.weight_code_error) status.set_bits(ENCODER_STATUS_WCODE_ERR_MASK);
+        if (cached_ecc_error_ && !cfg_.timing_only) status.set_bits(ENCODER_STATUS_ECC_ERR_MASK);
         if (f.acc_saturated) status.set_bits(ENCODER_STATUS_ACC_SAT_MASK);
         status.clear_bits(ENCODER_STATUS_BUSY_MASK);
         status.set_bits(ENCODER_STATUS_DONE_MASK);

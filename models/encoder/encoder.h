@@ -81,6 +81,7 @@ private:
     std::vector<uint32_t> cached_desc_;
     uint64_t cached_generation_ = ~uint64_t(0);
     bool cached_wcode_error_ = false;
+    bool cached_ecc_error_ = false;  // the weights came from SRAM words the ECC could not correct
     nx::engine engine_;
     nx::inference_result result_;
     std::vector<uint8_t> staged_;

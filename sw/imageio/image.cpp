@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "imageio/decode_limits.h"
 
 namespace encvp {
 
@@ -73,10 +74,17 @@ image decode_png(const std::vector<uint8_t>& bytes, const std::string& src, cons
     if (png_get_rowbytes(png, info) != std::size_t(w) * 3) png_error(png, "unexpected pixel layout after conversion");
     img.width = w;
     img.height = h;
-    img.rgb.resize(std::size_t(w) * h * 3);
-    rows.resize(h);
-    for (png_uint_32 y = 0; y < h; ++y) rows[y] = img.rgb.data() + std::size_t(y) * w * 3;
-    png_read_image(png, rows.data());
+    if (png_get_interlace_type(png, info) != PNG_INTERLACE_NONE) {  // Adam7: every pass touches every row
+        img.rgb.resize(std::size_t(w) * h * 3);
+        rows.resize(h);
+        for (png_uint_32 y = 0; y < h; ++y) rows[y] = img.rgb.data() + std::size_t(y) * w * 3;
+        png_read_image(png, rows.data());
+    } else {  // row by row: the buffer grows with the rows the file really holds
+        for (png_uint_32 y = 0; y < h; ++y) {
+            img.rgb.resize(std::size_t(y + 1) * w * 3);
+            png_read_row(png, img.rgb.data() + std::size_t(y) * w * 3, nullptr);
+        }
+    }
     png_read_end(png, nullptr);
     png_destroy_read_struct(&png, &info, nullptr);
     return img;
@@ -102,6 +110,7 @@ void jpeg_warning_cb(j_common_ptr cinfo, int level) {
     if (level >= 0) return;  // trace messages
     auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
     if (e->warnings++ == 0) (*cinfo->err->format_message)(cinfo, e->msg);
+    std::longjmp(e->jump, 1);  // the image is refused anyway: stop decoding (and allocating) now
 }
 
 image decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& src, const image_limits& lim) {
@@ -114,16 +123,21 @@ image decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& src, con
     err.msg[0] = 0;
     image img;
     std::string size_problem;
+    imageio_detail::jpeg_scan_limit scans;
     if (setjmp(err.jump)) {
         jpeg_destroy_decompress(&cinfo);
-        throw input_error(src, std::string("invalid JPEG: ") + err.msg);
+        if (scans.hit) throw input_error(src, "invalid JPEG: " + scans.what());
+        throw input_error(src, std::string(err.warnings ? "corrupt or truncated JPEG: " : "invalid JPEG: ") + err.msg);
     }
     jpeg_create_decompress(&cinfo);
+    cinfo.progress = &scans.mgr;
     jpeg_mem_src(&cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
     jpeg_read_header(&cinfo, TRUE);
     cinfo.out_color_space = JCS_RGB;
     try {
         check_size(cinfo.image_width, cinfo.image_height, src, lim);
+        const std::string memory = imageio_detail::jpeg_memory_problem(cinfo);
+        if (!memory.empty()) throw input_error(src, memory);
     } catch (const input_error&) {
         jpeg_destroy_decompress(&cinfo);
         throw;
@@ -135,10 +149,13 @@ image decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& src, con
     }
     img.width = cinfo.output_width;
     img.height = cinfo.output_height;
-    img.rgb.resize(std::size_t(img.width) * img.height * 3);
-    while (cinfo.output_scanline < cinfo.output_height) {
+    while (cinfo.output_scanline < cinfo.output_height) {  // the buffer grows with the rows decoded
+        img.rgb.resize(std::size_t(cinfo.output_scanline + 1) * img.width * 3);
         JSAMPROW row = img.rgb.data() + std::size_t(cinfo.output_scanline) * img.width * 3;
-        jpeg_read_scanlines(&cinfo, &row, 1);
+        if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
+            std::snprintf(err.msg, sizeof err.msg, "the decoder returned no rows");
+            std::longjmp(err.jump, 1);
+        }
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
@@ -162,6 +179,8 @@ image decode_image(const std::vector<uint8_t>& bytes, const std::string& src, co
             const uint64_t w = uint64_t(bytes[16]) << 24 | uint64_t(bytes[17]) << 16 | uint64_t(bytes[18]) << 8 | bytes[19];
             const uint64_t h = uint64_t(bytes[20]) << 24 | uint64_t(bytes[21]) << 16 | uint64_t(bytes[22]) << 8 | bytes[23];
             check_size(w, h, src, lim);
+            const std::string problem = imageio_detail::png_size_problem(bytes.data(), bytes.size(), bytes.size());
+            if (!problem.empty()) throw input_error(src, "invalid PNG: " + problem);
         }
         return decode_png(bytes, src, lim);
     }

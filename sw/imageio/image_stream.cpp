@@ -11,6 +11,7 @@
 #include <png.h>
 
 #include "common/error.h"
+#include "imageio/decode_limits.h"
 
 namespace encvp {
 
@@ -76,6 +77,7 @@ struct image_reader::impl {
     // JPEG
     jpeg_decompress_struct cinfo{};
     jpeg_err jerr{};
+    imageio_detail::jpeg_scan_limit scans;
     bool jpeg_created = false;
     // interlaced PNG, decoded whole
     image whole;
@@ -142,6 +144,8 @@ struct image_reader::impl {
         if (setjmp(jerr.jump)) return 1;
         jpeg_create_decompress(&cinfo);
         jpeg_created = true;
+        scans.hit = false;
+        cinfo.progress = &scans.mgr;
         jpeg_stdio_src(&cinfo, fp);
         jpeg_read_header(&cinfo, TRUE);
         cinfo.out_color_space = JCS_RGB;
@@ -182,16 +186,18 @@ void image_reader::open(const std::string& path, const image_limits& lim) {
                                     std::to_string(lim.max_file_bytes) + "-byte limit");
     s.fp = std::fopen(path.c_str(), "rb");
     if (!s.fp) throw input_error(path, std::string("cannot open image file: ") + std::strerror(errno));
-    unsigned char sig[24] = {};
-    const std::size_t got = std::fread(sig, 1, 24, s.fp);
+    unsigned char sig[26] = {};
+    const std::size_t got = std::fread(sig, 1, 26, s.fp);
     std::rewind(s.fp);
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     if (got >= 8 && std::memcmp(sig, png_sig, 8) == 0) {
-        if (got == 24) {  // the IHDR size, checked before libpng sees it (as image.cpp)
+        if (got >= 24) {  // the IHDR size, checked before libpng sees it (as image.cpp)
             const uint64_t w = uint64_t(sig[16]) << 24 | uint64_t(sig[17]) << 16 | uint64_t(sig[18]) << 8 | sig[19];
             const uint64_t h = uint64_t(sig[20]) << 24 | uint64_t(sig[21]) << 16 | uint64_t(sig[22]) << 8 | sig[23];
             const std::string problem = size_problem(w, h, lim);
             if (!problem.empty()) s.fail(problem);
+            const std::string room = imageio_detail::png_size_problem(sig, got, uint64_t(st.st_size));
+            if (!room.empty()) s.fail("invalid PNG: " + room);
         }
         png_uint_32 w = 0, h = 0;
         const int r = s.png_start(lim, &w, &h);
@@ -222,7 +228,9 @@ void image_reader::open(const std::string& path, const image_limits& lim) {
         if (s.jerr.warnings) s.fail(std::string("corrupt or truncated JPEG: ") + s.jerr.msg);
         const std::string problem = size_problem(s.cinfo.image_width, s.cinfo.image_height, lim);
         if (!problem.empty()) s.fail(problem);
-        if (s.jpeg_begin()) s.fail(std::string("invalid JPEG: ") + s.jerr.msg);
+        const std::string memory = imageio_detail::jpeg_memory_problem(s.cinfo);
+        if (!memory.empty()) s.fail(memory);
+        if (s.jpeg_begin()) s.fail("invalid JPEG: " + (s.scans.hit ? s.scans.what() : std::string(s.jerr.msg)));
         if (s.jerr.warnings) s.fail(std::string("corrupt or truncated JPEG: ") + s.jerr.msg);
         if (s.cinfo.output_components != 3) s.fail("JPEG does not decode to 3 colour components");
         s.k = impl::kind::jpeg;
