@@ -202,6 +202,10 @@ int main(int argc, char** argv) {
         put("syntax.ini", std::string("[dram]\nsize 1MiB\n"));
         put("range.ini", std::string("[bus]\nwidth = 3\n"));
         put("clock.ini", std::string("[cpu]\nclock = 500GHz\n"));
+        // Sweep files (encvp explore).
+        put("sweep-key.json", std::string("{\"parameters\": {\"encoder.nope\": [1, 2]}}\n"));
+        put("sweep-json.json", std::string("{\"parameters\": \n"));
+        put("sweep-value.json", std::string("{\"parameters\": {\"bus.width\": [8, 3]}}\n"));
         put("ber.ini", std::string("[fault]\nsram_ber = 2\n"));
         put("binary.ini", bytes{0xFF, 0xFE, 0x00, '[', 0x01, ']', '\n'});
         std::printf("hostile inputs written to %s\n", dir.c_str());
