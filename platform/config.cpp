@@ -193,7 +193,7 @@ std::vector<config_key> build_keys() {
         [pj](platform_config& c, const std::string& v) { c.encoder.energy.bus_pj_per_byte = pj(v); });
     add("energy.static_mw", "1.2", "fixed static power: encoder control, clock tree, I/O (mW)",
         [pj](platform_config& c, const std::string& v) { c.encoder.energy.static_mw = pj(v); });
-    add("energy.lane_leakage_uw", "10", "leakage of one MAC lane of macs_per_lane_w3 3-bit MACs (uW)",
+    add("energy.lane_leakage_uw", "10", "leakage per 3-bit MAC unit: mac_lanes x macs_per_lane_w3 units leak (uW)",
         [pj](platform_config& c, const std::string& v) { c.encoder.energy.lane_leakage_uw = pj(v); });
     add("energy.memory_leakage_pw_per_bit", "100", "leakage per on-chip memory bit: weight SRAM, activation and I/O buffers (pW)",
         [pj](platform_config& c, const std::string& v) { c.encoder.energy.memory_leakage_pw_per_bit = pj(v); });

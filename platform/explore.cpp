@@ -88,7 +88,7 @@ std::string field_name(const std::string& parent, const std::string& key) { retu
 std::string task_unit(const std::string& task) { return task == "classify" ? "image" : "patch"; }
 
 std::vector<std::string> metric_columns(const std::string& unit) {
-    return {"latency_per_" + unit + "_us", unit + "s_per_s",       "encoder_latency_us",
+    return {"latency_per_" + unit + "_us", (unit == "patch" ? std::string("patches") : unit + "s") + "_per_s", "encoder_latency_us",
             "dma_in_per_" + unit + "_us",  "dma_out_per_" + unit + "_us", "cpu_busy_per_" + unit + "_us",
             "critical_path",               "encoder_duty",          "load_us",
             "energy_per_" + unit + "_nj",  "encoder_energy_nj",     "transfer_energy_nj",

@@ -94,7 +94,7 @@ void fill_metrics(point_result& r, const estimate_report& e, const std::string& 
     const double us = 1e6;
     if (ran) {
         m["latency_per_" + unit + "_us"] = g9(e.latency_s * us);
-        m[unit + "s_per_s"] = g9(e.throughput_per_s);
+        m[(unit == "patch" ? std::string("patches") : unit + "s") + "_per_s"] = g9(e.throughput_per_s);
         m["dma_in_per_" + unit + "_us"] = g9(p.dma_in_s * us);
         m["dma_out_per_" + unit + "_us"] = g9(p.dma_out_s * us);
         m["cpu_busy_per_" + unit + "_us"] = g9(p.cpu_busy_s * us);
@@ -715,7 +715,7 @@ command make_explore_command() {
         "  encvp explore --sweep configs/sweeps/encoder-dse.json --out part3 --shard 3/8 --timing-only\n"
         "  encvp explore --merge part0 part1 part2 part3 part4 part5 part6 part7 --out dse\n"
         "  encvp explore --sweep my.json --out x --dry-run          # list the configurations\n"
-        "  scripts/explore-slurm.sh configs/sweeps/encoder-dse.json dse 8   # a Slurm array job\n";
+        "  scripts/explore-shards-slurm.sh configs/sweeps/encoder-dse.json dse 8   # a Slurm array job\n";
     c.options = [](po::options_description& d, po::positional_options_description&) {
         d.add_options()("sweep", po::value<std::string>()->value_name("FILE"), "sweep file (JSON; docs/estimation-model.md)")
             ("out", po::value<std::string>()->value_name("DIR"), "folder for results.csv, summary.json, plots, per-layer tables")
