@@ -9,6 +9,14 @@
 
 namespace encvp {
 
+namespace {
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool encvp_sanitized_build = true;
+#else
+constexpr bool encvp_sanitized_build = false;
+#endif
+}  // namespace
+
 namespace rd = regdefs::dma;
 namespace rc = regdefs::dma::ch;
 
@@ -64,7 +72,9 @@ dma::dma(const sc_core::sc_module_name& nm, const config& cfg)
         c.ctrl.on_write([this, &c](uint32_t now, uint32_t) { write_ctrl(c, now); });
         c.status.on_write([this, &c](uint32_t, uint32_t) { write_status(c); });
         sc_core::sc_spawn_options opts;
-        opts.set_stack_size(0x10000);
+        // 64 KiB is plenty for the transfer loop; sanitizer builds inflate every frame with
+        // redzones and need more (an overflowing coroutine stack corrupts the heap silently).
+        opts.set_stack_size(encvp_sanitized_build ? 0x100000 : 0x10000);
         sc_core::sc_spawn([this, i]() { run_channel(i); }, (std::string("ch") + std::to_string(i)).c_str(), &opts);
     }
 }
