@@ -13,7 +13,7 @@ PACKAGES="
   gcc-riscv64-unknown-elf
   clang libclang-rt-14-dev
   python3 python3-numpy python3-pil python3-matplotlib python3-torch python3-torchvision
-  xz-utils
+  xz-utils time
 "
 
 missing=""

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -22,9 +23,28 @@ double now_seconds() {
 }
 
 std::size_t peak_rss_bytes() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return std::size_t(ru.ru_maxrss) * 1024;
+    // VmHWM is this program's own high-water mark. getrusage(RUSAGE_SELF) would do on its own but
+    // Linux carries ru_maxrss across exec: started from a big process (a Python benchmark) it would
+    // report the parent's peak. Worker processes (--jobs) count through RUSAGE_CHILDREN.
+    std::size_t self = 0;
+    if (std::FILE* f = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        unsigned long kb = 0;
+        while (std::fgets(line, sizeof line, f))
+            if (std::sscanf(line, "VmHWM: %lu kB", &kb) == 1) {
+                self = std::size_t(kb) * 1024;
+                break;
+            }
+        std::fclose(f);
+    }
+    if (self == 0) {
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        self = std::size_t(ru.ru_maxrss) * 1024;
+    }
+    rusage ch{};
+    getrusage(RUSAGE_CHILDREN, &ch);
+    return std::max(self, std::size_t(ch.ru_maxrss) * 1024);
 }
 
 std::string source_path(const std::string& rel) {

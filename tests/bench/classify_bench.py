@@ -30,22 +30,25 @@ sys.path.insert(0, os.path.join(ROOT, "sw", "train"))
 
 
 def run_measured(cmd, env=None):
-    """Runs cmd; returns (wall seconds, peak RSS bytes of the process tree's largest member, stdout)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    out, err = p.communicate()
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n{out}\n{err}")
-    return wall, out
+    """Runs cmd under GNU time; returns (wall seconds, peak RSS bytes, stdout). The peak RSS is
+    time's %M: the command's own high-water mark (and that of the --jobs workers it waited for).
+    getrusage(RUSAGE_CHILDREN) here would keep the maximum of every command run so far, and a
+    child forked from this (large, PyTorch-holding) process inherits its ru_maxrss across exec:
+    GNU time forks from a small process, so its figure is the command's."""
+    with tempfile.NamedTemporaryFile(suffix=".rss") as rss:
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + cmd, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env, text=True)
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
+        kb = int(open(rss.name).read().split()[-1])
+    return wall, kb * 1024, p.stdout
 
 
 def peak_rss_of(cmd, env=None):
-    """Wall time and peak RSS (max over the process and its children) of cmd."""
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    wall, out = run_measured(cmd, env)
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(r0, r1) * 1024, out
+    """Wall time, peak RSS of cmd (see run_measured) and its stdout."""
+    return run_measured(cmd, env)
 
 
 def cifar_images(path, n):
