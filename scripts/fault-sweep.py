@@ -24,7 +24,7 @@ DEFAULT_BERS = [0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
 def run_one(args, ber, seed, ecc):
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "r.json")
-        cmd = [args.encvp, "classify", "--engine", "vp", "--report", report, "--fault.sram_ber", repr(ber),
+        cmd = [args.encvp, "classify", "--engine", "vp", "--jobs", "1", "--report", report, "--fault.sram_ber", repr(ber),
                "--fault.seed", str(seed), "--sram.ecc", "true" if ecc else "false"]
         if args.network:
             cmd += ["--network", args.network]
