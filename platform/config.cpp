@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <algorithm>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -226,6 +228,30 @@ po::options_description platform_options() {
     return d;
 }
 
+namespace {
+// Access to an error's substitutions (protected in Boost), to defuse placeholder tokens in them.
+struct defused_option_error : po::error_with_option_name {
+    explicit defused_option_error(const po::error_with_option_name& e) : po::error_with_option_name(e) {
+        std::vector<std::pair<std::string, std::string>> fixed;
+        for (const auto& [key, value] : m_substitutions)
+            if (value.find('%') != std::string::npos) {
+                std::string v = value;
+                std::replace(v.begin(), v.end(), '%', '?');
+                fixed.emplace_back(key, v);
+            }
+        for (const auto& [key, value] : fixed) set_substitute(key, value);
+    }
+};
+}  // namespace
+
+std::string option_error_message(const po::error& e) {
+    // Boost replaces each placeholder of the message template in a loop that restarts from the
+    // beginning, so a name or value that contains a token ("%value%", "%canonical_option%") never
+    // ends: such characters are shown as '?'.
+    if (const auto* n = dynamic_cast<const po::error_with_option_name*>(&e)) return defused_option_error(*n).what();
+    return e.what();
+}
+
 void store_config_file(const std::string& path, po::variables_map& vm, config_sources& src) {
     std::ifstream in(path);
     if (!in) throw config_error("cannot open configuration file '" + path + "'");
@@ -236,14 +262,14 @@ void store_config_file(const std::string& path, po::variables_map& vm, config_so
     try {
         parsed = po::parse_config_file(in, desc, false);
     } catch (const po::error& e) {
-        throw config_error("configuration file '" + path + "': " + e.what());
+        throw config_error("configuration file '" + path + "': " + option_error_message(e));
     }
     for (const auto& o : parsed.options)
         if (!src.origin.count(o.string_key)) src.origin[o.string_key] = "file '" + path + "'";
     try {
         po::store(parsed, vm);
     } catch (const po::error& e) {
-        throw config_error("configuration file '" + path + "': " + e.what());
+        throw config_error("configuration file '" + path + "': " + option_error_message(e));
     }
 }
 

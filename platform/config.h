@@ -98,6 +98,13 @@ struct config_sources {
     std::map<std::string, std::string> values;  // effective non-default values
 };
 
+
+// The message of a Boost.Program_options error. Boost substitutes names and values into its
+// message template in a loop that never ends when one of them contains a placeholder token such
+// as "%canonical_option%" or "%value%" (a hostile INI key, option or value found by fuzzing); here
+// '%' in them is shown as '?'. Use this instead of what() on every Boost option error.
+std::string option_error_message(const boost::program_options::error& e);
+
 // Parses an INI file's platform keys into vm (first stored value wins, so store the command line
 // first). Throws config_error naming the file and the key.
 void store_config_file(const std::string& path, boost::program_options::variables_map& vm, config_sources& src);

@@ -99,7 +99,7 @@ int parse(const command& cmd, int argc, char** argv, context& ctx) {
             }
         }
     } catch (const po::error& e) {
-        std::cerr << "encvp " << cmd.name << ": " << e.what() << "\n(try `encvp " << cmd.name << " --help`)\n";
+        std::cerr << "encvp " << cmd.name << ": " << option_error_message(e) << "\n(try `encvp " << cmd.name << " --help`)\n";
         return EXIT_USAGE;
     } catch (const config_error& e) {
         std::cerr << "encvp " << cmd.name << ": " << e.what() << "\n";

@@ -202,6 +202,9 @@ int main(int argc, char** argv) {
         put("syntax.ini", std::string("[dram]\nsize 1MiB\n"));
         put("range.ini", std::string("[bus]\nwidth = 3\n"));
         put("clock.ini", std::string("[cpu]\nclock = 500GHz\n"));
+        // A key holding one of Boost's message placeholders (found by fuzz_config: the error message
+        // used to loop forever).
+        put("placeholder.ini", std::string("[sram]\nw%canonical_option%x = 1\n"));
         // Sweep files (encvp explore).
         put("sweep-key.json", std::string("{\"parameters\": {\"encoder.nope\": [1, 2]}}\n"));
         put("sweep-json.json", std::string("{\"parameters\": \n"));
