@@ -23,7 +23,10 @@ unsigned parse_uint(const std::string& text, unsigned lo, unsigned hi) {
     return unsigned(v);
 }
 
-double parse_fraction(const std::string& text) {
+// A plain number; `what` names the range in the error when text has trailing characters or
+// `in_range` refuses the value.
+template <class InRange>
+double parse_number(const std::string& text, InRange in_range, const char* what) {
     std::size_t used = 0;
     double v = 0;
     try {
@@ -31,20 +34,16 @@ double parse_fraction(const std::string& text) {
     } catch (const std::exception&) {
         throw std::invalid_argument("'" + text + "' is not a number");
     }
-    if (used != text.size() || !(v >= 0 && v <= 1)) throw std::invalid_argument("'" + text + "' is not a number in 0..1");
+    if (used != text.size() || !in_range(v)) throw std::invalid_argument("'" + text + "' is not " + what);
     return v;
 }
 
+double parse_fraction(const std::string& text) {
+    return parse_number(text, [](double v) { return v >= 0 && v <= 1; }, "a number in 0..1");
+}
+
 double parse_positive(const std::string& text) {
-    std::size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        throw std::invalid_argument("'" + text + "' is not a number");
-    }
-    if (used != text.size() || !(v >= 0) || v > 1e30) throw std::invalid_argument("'" + text + "' is not a non-negative number");
-    return v;
+    return parse_number(text, [](double v) { return v >= 0 && v <= 1e30; }, "a non-negative number");
 }
 
 std::vector<config_key> build_keys() {

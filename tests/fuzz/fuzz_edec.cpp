@@ -6,19 +6,14 @@
 #include <cstring>
 #include <vector>
 
-#include "common/crc32.h"
 #include "common/error.h"
+#include "fuzz_container.h"
 #include "decoder/decoder.h"
 #include "decoder/edec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     using namespace encvp;
-    std::vector<uint8_t> bytes(data, data + size);
-    // Store the CRC-32 of the mutated bytes, or the fuzzer never gets past the checksum.
-    if (bytes.size() >= 24) {
-        const uint32_t crc = crc32(bytes.data() + 24, bytes.size() - 24);
-        for (int i = 0; i < 4; ++i) bytes[20 + std::size_t(i)] = uint8_t(crc >> (8 * i));
-    }
+    const std::vector<uint8_t> bytes = fuzz::with_container_crc(data, size);
     edec_file f;
     try {
         f = parse_edec_file(bytes, "fuzz.edec");

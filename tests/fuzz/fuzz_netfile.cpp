@@ -6,21 +6,15 @@
 #include <cstdlib>
 #include <vector>
 
-#include "common/crc32.h"
 #include "common/error.h"
+#include "fuzz_container.h"
 #include "compiler/compiler.h"
 #include "golden/golden.h"
 #include "netfile/netfile.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     using namespace encvp;
-    std::vector<uint8_t> bytes(data, data + size);
-    // Mutations would almost never keep the CRC-32 right, and the fuzzer would never get past it:
-    // store the CRC of the mutated bytes (the mismatch path is covered by the unit tests).
-    if (bytes.size() >= 24) {
-        const uint32_t crc = crc32(bytes.data() + 24, bytes.size() - 24);
-        for (int i = 0; i < 4; ++i) bytes[20 + std::size_t(i)] = uint8_t(crc >> (8 * i));
-    }
+    const std::vector<uint8_t> bytes = fuzz::with_container_crc(data, size);
     network_file f;
     try {
         f = parse_network_file(bytes, "fuzz.enet");
