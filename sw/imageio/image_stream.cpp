@@ -44,12 +44,16 @@ void jpeg_error_exit_cb(j_common_ptr cinfo) {
     (*cinfo->err->format_message)(cinfo, e->msg);
     std::longjmp(e->jump, 1);
 }
-// libjpeg only warns about truncated or corrupt data (and fills in grey): keep the first warning,
-// the reader then refuses the image as image.cpp does.
+// libjpeg only warns about truncated or corrupt data (and fills in grey): keep the first warning
+// and stop decoding at once, as image.cpp does (every libjpeg call below runs under a setjmp). The
+// image is refused anyway, and going on would read a truncated file one empty fread() per
+// refill: a progressive JPEG that claims 2 Mpixel but stops after its header cost thousands of
+// system calls in jpeg_start_decompress.
 void jpeg_warning_cb(j_common_ptr cinfo, int level) {
     if (level >= 0) return;  // trace messages
     auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
     if (e->warnings++ == 0) (*cinfo->err->format_message)(cinfo, e->msg);
+    std::longjmp(e->jump, 1);
 }
 
 std::string size_problem(uint64_t w, uint64_t h, const image_limits& lim) {
@@ -140,6 +144,13 @@ struct image_reader::impl {
         return 0;
     }
 
+    // The message for a libjpeg call that returned 1: a scan-limit hit, a warning (truncated or
+    // corrupt data) or an error.
+    std::string jpeg_problem() const {
+        if (scans.hit) return "invalid JPEG: " + scans.what();
+        return std::string(jerr.warnings ? "corrupt or truncated JPEG: " : "invalid JPEG: ") + jerr.msg;
+    }
+
     int jpeg_start() {
         if (setjmp(jerr.jump)) return 1;
         jpeg_create_decompress(&cinfo);
@@ -224,14 +235,12 @@ void image_reader::open(const std::string& path, const image_limits& lim) {
         s.jerr.mgr.emit_message = jpeg_warning_cb;
         s.jerr.msg[0] = 0;
         s.jerr.warnings = 0;
-        if (s.jpeg_start()) s.fail(std::string("invalid JPEG: ") + s.jerr.msg);
-        if (s.jerr.warnings) s.fail(std::string("corrupt or truncated JPEG: ") + s.jerr.msg);
+        if (s.jpeg_start()) s.fail(s.jpeg_problem());
         const std::string problem = size_problem(s.cinfo.image_width, s.cinfo.image_height, lim);
         if (!problem.empty()) s.fail(problem);
         const std::string memory = imageio_detail::jpeg_memory_problem(s.cinfo);
         if (!memory.empty()) s.fail(memory);
-        if (s.jpeg_begin()) s.fail("invalid JPEG: " + (s.scans.hit ? s.scans.what() : std::string(s.jerr.msg)));
-        if (s.jerr.warnings) s.fail(std::string("corrupt or truncated JPEG: ") + s.jerr.msg);
+        if (s.jpeg_begin()) s.fail(s.jpeg_problem());
         if (s.cinfo.output_components != 3) s.fail("JPEG does not decode to 3 colour components");
         s.k = impl::kind::jpeg;
         s.w = s.cinfo.output_width, s.h = s.cinfo.output_height;
@@ -255,8 +264,7 @@ unsigned image_reader::read_rows(unsigned n, uint8_t* rgb_out) {
         if (s.png_rows(n, rgb_out)) s.fail(std::string("invalid PNG: ") + s.perr.msg);
         break;
     case impl::kind::jpeg:
-        if (s.jpeg_rows(n, rgb_out)) s.fail(std::string("invalid JPEG: ") + s.jerr.msg);
-        if (s.jerr.warnings) s.fail(std::string("corrupt or truncated JPEG: ") + s.jerr.msg);
+        if (s.jpeg_rows(n, rgb_out)) s.fail(s.jpeg_problem());
         break;
     case impl::kind::memory:
         std::memcpy(rgb_out, s.whole.rgb.data() + std::size_t(s.row) * s.w * 3, std::size_t(n) * s.w * 3);
