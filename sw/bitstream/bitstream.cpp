@@ -90,9 +90,14 @@ code_stream parse_code_stream(const std::vector<uint8_t>& b, const std::string& 
     const uint64_t raw = (s.total_bits() + 7) / 8;
     if (!entropy && payload != raw)
         throw input_error(src, "payload is " + std::to_string(payload) + " bytes, the frame's codes take " + std::to_string(raw));
-    if (entropy && (payload < 5 || payload > 2 * raw + 64))
+    // The coder's adaptive probabilities stop at 4065/4096 (entropy.cpp), so no code bit costs less
+    // than log2(4096/4065) = 0.011 bit: a payload cannot expand more than 91 times. Checked with
+    // margin before anything is allocated, or a 60-byte file claiming a 32768 x 32768 frame of
+    // 4-pixel patches would make the reader allocate and decode 34 GB of codes.
+    if (entropy && (payload < 5 || payload > 2 * raw + 64 || raw > EVC_MAX_EXPANSION * payload))
         throw input_error(src, "entropy-coded payload of " + std::to_string(payload) + " bytes is implausible for " +
-                                   std::to_string(raw) + " bytes of codes");
+                                   std::to_string(raw) + " bytes of codes (the coder expands at most " +
+                                   std::to_string(EVC_MAX_EXPANSION) + " times)");
     if (b.size() != HEADER + payload + 4)
         throw input_error(src, std::string(b.size() < HEADER + payload + 4 ? "truncated" : "trailing data") + ": file is " +
                                    std::to_string(b.size()) + " bytes, the header says " + std::to_string(HEADER + payload + 4));

@@ -11,6 +11,8 @@ namespace encvp {
 
 constexpr uint32_t EVC_VERSION = 1;
 constexpr uint32_t EVC_MAX_SIDE = 32768;
+// Entropy-coded payloads decode to at most this many times their size (the coder's limit is 91).
+constexpr uint64_t EVC_MAX_EXPANSION = 96;
 constexpr uint32_t EVC_FLAG_ENTROPY_CODED = 1u;
 
 struct code_stream {

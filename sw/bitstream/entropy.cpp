@@ -83,16 +83,22 @@ private:
     uint32_t code_ = 0, range_ = 0xFFFFFFFFu;
 };
 
-// The frame's code tensor view: channel c, row y, column x over the whole frame.
+// The frame's code tensor view: channel c, row y, column x over the whole frame. The bit index
+// (patch row * cols + patch col) * bits_per_patch + (c * code_h + y % code_h) * code_w + x % code_w
+// splits into a row term, a column term and a channel term, tabulated once per stream so that
+// the five lookups per coded bit cost no division.
 struct tensor_index {
-    const code_stream& s;
     uint32_t th, tw;
-    explicit tensor_index(const code_stream& st) : s(st), th(st.rows() * st.code_h), tw(st.cols() * st.code_w) {}
-    uint64_t bit_of(unsigned c, uint32_t y, uint32_t x) const {
-        const uint32_t r = y / s.code_h, col = x / s.code_w;
-        return (uint64_t(r) * s.cols() + col) * s.bits_per_patch() + (uint64_t(c) * s.code_h + y % s.code_h) * s.code_w +
-               x % s.code_w;
+    uint64_t plane;                          // code_h * code_w: one channel of one patch
+    std::vector<uint64_t> row_off, col_off;  // per frame row y / column x
+
+    explicit tensor_index(const code_stream& s)
+        : th(s.rows() * s.code_h), tw(s.cols() * s.code_w), plane(uint64_t(s.code_h) * s.code_w), row_off(th), col_off(tw) {
+        for (uint32_t y = 0; y < th; ++y)
+            row_off[y] = uint64_t(y / s.code_h) * s.cols() * s.bits_per_patch() + uint64_t(y % s.code_h) * s.code_w;
+        for (uint32_t x = 0; x < tw; ++x) col_off[x] = uint64_t(x / s.code_w) * s.bits_per_patch() + x % s.code_w;
     }
+    uint64_t bit_of(unsigned c, uint32_t y, uint32_t x) const { return row_off[y] + col_off[x] + c * plane; }
 };
 
 template <class Fn>

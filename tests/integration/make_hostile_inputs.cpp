@@ -152,6 +152,15 @@ int main(int argc, char** argv) {
             b = evc;
             put32(b, 48, 0x7FFFFFFF);  // payload length: 2 GiB
             put("payload-length.evc", b);
+            // Entropy-coded, 5-byte payload, header claiming 32768 x 32768 pixels of 4-pixel patches
+            // with 256 x 4 x 4 codes each: 34 GB of codes from a 61-byte file.
+            b = bytes(evc.begin(), evc.begin() + 52);
+            put32(b, 12, 32768), put32(b, 16, 32768);
+            b[20] = 4, b[21] = 0, b[22] = 0, b[23] = 1, b[24] = 4, b[25] = 0, b[26] = 4, b[27] = 0;  // patch, code c/h/w
+            put32(b, 28, 4096), put32(b, 32, 8192), put32(b, 36, 8192), put32(b, 44, EVC_FLAG_ENTROPY_CODED), put32(b, 48, 5);
+            b.resize(52 + 5 + 4, 0);
+            put32(b, 57, crc32(b.data(), 57));
+            put("entropy-bomb.evc", b);
         }
 
         // ---- images ----

@@ -5,6 +5,7 @@
 
 #include "bitstream/bitstream.h"
 #include "bitstream/entropy.h"
+#include "common/crc32.h"
 #include "common/error.h"
 
 namespace encvp {
@@ -78,6 +79,37 @@ TEST(Bitstream, EntropyCodingUsesNeighbourContext) {
     EXPECT_EQ(d.codes, s.codes);
 }
 
+// The entropy-coded bytes of a fixed stream: a change of the coder, its contexts or the tensor
+// indexing would make existing .evc files undecodable. Values from the first implementation.
+TEST(Bitstream, EntropyCodingFormatIsStable) {
+    code_stream s;
+    s.width = 100, s.height = 70, s.patch = 16, s.code_c = 3, s.code_h = 4, s.code_w = 2, s.net_crc = 1;
+    s.codes.assign((s.total_bits() + 7) / 8, 0);
+    uint32_t x = 12345;
+    for (uint8_t& b : s.codes) {  // skewed bits (P(1) = 1/4) from a fixed LCG
+        x = x * 1103515245u + 12345u;
+        b = uint8_t((x >> 16) & (x >> 24));
+    }
+    const std::vector<uint8_t> coded = entropy_encode(s);
+    EXPECT_EQ(coded.size(), 99u);
+    EXPECT_EQ(crc32(coded.data(), coded.size()), 2542141099u);
+    code_stream d = s;
+    entropy_decode(coded, d);
+    EXPECT_EQ(d.codes, s.codes);
+}
+
+TEST(Bitstream, EntropyExpansionLimitAdmitsTheBestCase) {
+    // All-zero codes are the coder's best case (every probability at its limit): the real
+    // expansion stays below the reader's bound, and the file is accepted.
+    code_stream s = make_stream(512, 512, 64, 1, 0.0);
+    s.flags = EVC_FLAG_ENTROPY_CODED;
+    const std::vector<uint8_t> file = serialize_code_stream(s);
+    const uint64_t raw = s.codes.size(), payload = file.size() - 52 - 4;  // header, CRC
+    EXPECT_GT(raw, 75 * payload) << raw << " bytes of codes in " << payload;  // near the limit: the test means something
+    EXPECT_LT(raw, EVC_MAX_EXPANSION * payload) << raw << " bytes of codes in " << payload;
+    EXPECT_EQ(parse_code_stream(file, "zeros.evc").codes, s.codes);
+}
+
 TEST(Bitstream, BadFilesAreClearErrors) {
     const std::vector<uint8_t> good = serialize_code_stream(make_stream(64, 48, 4, 2, 0.5));
     EXPECT_NE(error_of({}).find("truncated"), std::string::npos);
@@ -100,6 +132,20 @@ TEST(Bitstream, BadFilesAreClearErrors) {
     bad = good;
     bad[32] = 99;  // patch columns
     EXPECT_NE(error_of(bad).find("patch grid"), std::string::npos);
+    // An entropy-coded payload of 5 bytes cannot hold a 32768 x 32768 frame of 256 x 4 x 4 codes
+    // per 4-pixel patch (34 GB): refused before anything is allocated.
+    {
+        std::vector<uint8_t> tiny(good.begin(), good.begin() + 52);  // the header
+        auto put16 = [&](std::size_t at, uint32_t v) { tiny[at] = uint8_t(v), tiny[at + 1] = uint8_t(v >> 8); };
+        auto put32 = [&](std::size_t at, uint32_t v) { for (int i = 0; i < 4; ++i) tiny[at + std::size_t(i)] = uint8_t(v >> (8 * i)); };
+        put32(12, 32768), put32(16, 32768), put16(20, 4), put16(22, 256), put16(24, 4), put16(26, 4);
+        put32(28, 4096), put32(32, 8192), put32(36, 8192), put32(44, 1), put32(48, 5);
+        tiny.resize(52 + 5, 0);
+        const uint32_t crc = crc32(tiny.data(), tiny.size());
+        for (int i = 0; i < 4; ++i) tiny.push_back(uint8_t(crc >> (8 * i)));
+        EXPECT_NE(error_of(tiny).find("entropy-coded payload of 5 bytes is implausible for 34359738368 bytes"), std::string::npos)
+            << error_of(tiny);
+    }
     bad = good;
     bad[44] = 4;  // unknown flag
     EXPECT_NE(error_of(bad).find("unknown flags"), std::string::npos);
