@@ -8,7 +8,8 @@
 # Options: --seconds N | --runs N, --work DIR (new corpus entries, crash artifacts, logs; default
 # build-fuzz/work), --no-build. Harness names: netfile edec bitstream config image image_stream
 # dataset. Exits 1 if a harness found a crash, a leak, a timeout or ran out of memory; prints one
-# line per harness: inputs executed, seconds, coverage (edges), features, corpus size.
+# line per harness: inputs executed, seconds, coverage (edges), features, corpus size, and how
+# many inputs took over 1 s (kept as slow-unit-* artifacts, not failures).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD_DIR=${ENCVP_FUZZ_BUILD_DIR:-build-fuzz}
@@ -65,7 +66,7 @@ for h in $HARNESSES; do
   t0=$(date +%s)
   rc=0
   "$bin" "$limit" -max_len="$(max_len "$h")" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$WORK/artifacts/$h-" \
+    -report_slow_units=1 -print_final_stats=1 -artifact_prefix="$WORK/artifacts/$h-" \
     "$WORK/$h" "tests/fuzz/corpus/$h" >"$log" 2>&1 || rc=$?
   t1=$(date +%s)
   inputs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -73,7 +74,11 @@ for h in $HARNESSES; do
   edges=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
   feats=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
   corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p')
+  # Inputs over 1 s are not failures (over 10 s is a timeout), but often a tiny file that makes a
+  # reader do work out of proportion to its size: libFuzzer keeps them as slow-unit-* artifacts.
+  slow=$(grep -c 'slow-unit-' "$log" || true)
   if [ "$rc" = 0 ]; then result=ok; else result="FAILED (rc $rc, see $log)"; failed=1; fi
+  [ "$slow" = 0 ] || result="$result; $slow slow inputs (over 1 s) in $WORK/artifacts/$h-slow-unit-*"
   printf '%-13s %12s %8s %8s %8s %8s  %s\n' "$h" "${inputs:-?}" "$((t1 - t0))" "${edges:-?}" "${feats:-?}" "${corp:-?}" "$result"
 done
 exit $failed
