@@ -244,8 +244,16 @@ TEST(ImageStream, BadInputIsAClearError) {
     encvp::write_file(dir.file("corrupt.png"), corrupt);
     EXPECT_HAS(open_error(dir.file("corrupt.png")), "invalid PNG");
     const std::vector<uint8_t> jpg = encvp::encode_jpeg(img, 90);
+    // Cut inside the header: libjpeg warns at the end of the data; the reader stops at the first
+    // warning with the same message as the whole-image loader.
     encvp::write_file(dir.file("cut.jpg"), std::vector<uint8_t>(jpg.begin(), jpg.begin() + 40));
-    EXPECT_HAS(open_error(dir.file("cut.jpg")), "invalid JPEG");
+    EXPECT_HAS(open_error(dir.file("cut.jpg")), "corrupt or truncated JPEG: Premature end of JPEG file");
+    try {
+        encvp::read_image(dir.file("cut.jpg"));
+        ADD_FAILURE() << "read_image accepted a JPEG cut after 40 bytes";
+    } catch (const input_error& e) {
+        EXPECT_EQ(std::string(e.what()), open_error(dir.file("cut.jpg")));
+    }
     // Cut in the middle of the scan: libjpeg only warns (and fills in grey); refused like read_image.
     encvp::write_file(dir.file("half.jpg"), std::vector<uint8_t>(jpg.begin(), jpg.begin() + long(jpg.size() * 6 / 10)));
     EXPECT_HAS(open_error(dir.file("half.jpg")), "corrupt or truncated JPEG");
