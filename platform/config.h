@@ -98,7 +98,6 @@ struct config_sources {
     std::map<std::string, std::string> values;  // effective non-default values
 };
 
-
 // The message of a Boost.Program_options error. Boost substitutes names and values into its
 // message template in a loop that never ends when one of them contains a placeholder token such
 // as "%canonical_option%" or "%value%" (a hostile INI key, option or value found by fuzzing); here

@@ -6,6 +6,7 @@
 //  * a JPEG with an absurd number of scans (each one a pass over that array) is stopped.
 #pragma once
 
+#include <csetjmp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -73,5 +74,44 @@ struct jpeg_scan_limit {
     }
     std::string what() const { return "more than " + std::to_string(JPEG_MAX_SCANS) + " scans"; }
 };
+
+// libjpeg error plumbing shared by the whole-image and the streaming loader: errors and
+// warnings both end decoding (longjmp to the caller's setjmp); libjpeg only *warns* about
+// truncated or corrupt data and would fill in grey, but the image is refused anyway, and going
+// on would read a truncated file one empty refill at a time.
+struct jpeg_err {
+    jpeg_error_mgr mgr;
+    std::jmp_buf jump;
+    char msg[JMSG_LENGTH_MAX];
+    int warnings = 0;
+};
+
+inline void jpeg_error_exit(j_common_ptr cinfo) {
+    auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
+    (*cinfo->err->format_message)(cinfo, e->msg);
+    std::longjmp(e->jump, 1);
+}
+
+inline void jpeg_warning_stop(j_common_ptr cinfo, int level) {
+    if (level >= 0) return;  // trace messages
+    auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
+    if (e->warnings++ == 0) (*cinfo->err->format_message)(cinfo, e->msg);
+    std::longjmp(e->jump, 1);
+}
+
+// Points cinfo's error manager at err (before jpeg_create_decompress).
+inline void install_jpeg_err(jpeg_decompress_struct& cinfo, jpeg_err& err) {
+    cinfo.err = jpeg_std_error(&err.mgr);
+    err.mgr.error_exit = jpeg_error_exit;
+    err.mgr.emit_message = jpeg_warning_stop;
+    err.msg[0] = 0;
+    err.warnings = 0;
+}
+
+// The message after a longjmp: the scan limit, a warning (truncated or corrupt data) or an error.
+inline std::string jpeg_problem(const jpeg_err& err, const jpeg_scan_limit& scans) {
+    if (scans.hit) return "invalid JPEG: " + scans.what();
+    return std::string(err.warnings ? "corrupt or truncated JPEG: " : "invalid JPEG: ") + err.msg;
+}
 
 }  // namespace encvp::imageio_detail

@@ -91,43 +91,17 @@ image decode_png(const std::vector<uint8_t>& bytes, const std::string& src, cons
 }
 
 // ---- JPEG ----
-struct jpeg_err {
-    jpeg_error_mgr mgr;
-    std::jmp_buf jump;
-    char msg[JMSG_LENGTH_MAX];
-    int warnings = 0;
-};
-
-void jpeg_error_exit_cb(j_common_ptr cinfo) {
-    auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
-    (*cinfo->err->format_message)(cinfo, e->msg);
-    std::longjmp(e->jump, 1);
-}
-
-// libjpeg only *warns* about truncated or corrupt data (and fills the picture with grey): keep
-// the first warning so the decoder can refuse the image.
-void jpeg_warning_cb(j_common_ptr cinfo, int level) {
-    if (level >= 0) return;  // trace messages
-    auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
-    if (e->warnings++ == 0) (*cinfo->err->format_message)(cinfo, e->msg);
-    std::longjmp(e->jump, 1);  // the image is refused anyway: stop decoding (and allocating) now
-}
-
 image decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& src, const image_limits& lim) {
     jpeg_decompress_struct cinfo;
-    jpeg_err err;
+    imageio_detail::jpeg_err err;
     std::memset(&cinfo, 0, sizeof cinfo);
-    cinfo.err = jpeg_std_error(&err.mgr);
-    err.mgr.error_exit = jpeg_error_exit_cb;
-    err.mgr.emit_message = jpeg_warning_cb;
-    err.msg[0] = 0;
+    imageio_detail::install_jpeg_err(cinfo, err);
     image img;
     std::string size_problem;
     imageio_detail::jpeg_scan_limit scans;
     if (setjmp(err.jump)) {
         jpeg_destroy_decompress(&cinfo);
-        if (scans.hit) throw input_error(src, "invalid JPEG: " + scans.what());
-        throw input_error(src, std::string(err.warnings ? "corrupt or truncated JPEG: " : "invalid JPEG: ") + err.msg);
+        throw input_error(src, imageio_detail::jpeg_problem(err, scans));
     }
     jpeg_create_decompress(&cinfo);
     cinfo.progress = &scans.mgr;

@@ -32,30 +32,6 @@ void png_error_cb(png_structp png, png_const_charp msg) {
 }
 void png_warning_cb(png_structp, png_const_charp) {}
 
-struct jpeg_err {
-    jpeg_error_mgr mgr;
-    std::jmp_buf jump;
-    char msg[JMSG_LENGTH_MAX];
-    int warnings = 0;
-};
-
-void jpeg_error_exit_cb(j_common_ptr cinfo) {
-    auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
-    (*cinfo->err->format_message)(cinfo, e->msg);
-    std::longjmp(e->jump, 1);
-}
-// libjpeg only warns about truncated or corrupt data (and fills in grey): keep the first warning
-// and stop decoding at once, as image.cpp does (every libjpeg call below runs under a setjmp). The
-// image is refused anyway, and going on would read a truncated file one empty fread() per
-// refill: a progressive JPEG that claims 2 Mpixel but stops after its header cost thousands of
-// system calls in jpeg_start_decompress.
-void jpeg_warning_cb(j_common_ptr cinfo, int level) {
-    if (level >= 0) return;  // trace messages
-    auto* e = reinterpret_cast<jpeg_err*>(cinfo->err);
-    if (e->warnings++ == 0) (*cinfo->err->format_message)(cinfo, e->msg);
-    std::longjmp(e->jump, 1);
-}
-
 std::string size_problem(uint64_t w, uint64_t h, const image_limits& lim) {
     if (w == 0 || h == 0) return "image has zero width or height";
     if (w > lim.max_side || h > lim.max_side || w * h > lim.max_pixels)
@@ -80,7 +56,7 @@ struct image_reader::impl {
     png_err perr{};
     // JPEG
     jpeg_decompress_struct cinfo{};
-    jpeg_err jerr{};
+    imageio_detail::jpeg_err jerr{};
     imageio_detail::jpeg_scan_limit scans;
     bool jpeg_created = false;
     // interlaced PNG, decoded whole
@@ -144,12 +120,7 @@ struct image_reader::impl {
         return 0;
     }
 
-    // The message for a libjpeg call that returned 1: a scan-limit hit, a warning (truncated or
-    // corrupt data) or an error.
-    std::string jpeg_problem() const {
-        if (scans.hit) return "invalid JPEG: " + scans.what();
-        return std::string(jerr.warnings ? "corrupt or truncated JPEG: " : "invalid JPEG: ") + jerr.msg;
-    }
+    std::string jpeg_problem() const { return imageio_detail::jpeg_problem(jerr, scans); }
 
     int jpeg_start() {
         if (setjmp(jerr.jump)) return 1;
@@ -230,11 +201,7 @@ void image_reader::open(const std::string& path, const image_limits& lim) {
         return;
     }
     if (got >= 3 && sig[0] == 0xFF && sig[1] == 0xD8 && sig[2] == 0xFF) {
-        s.cinfo.err = jpeg_std_error(&s.jerr.mgr);
-        s.jerr.mgr.error_exit = jpeg_error_exit_cb;
-        s.jerr.mgr.emit_message = jpeg_warning_cb;
-        s.jerr.msg[0] = 0;
-        s.jerr.warnings = 0;
+        imageio_detail::install_jpeg_err(s.cinfo, s.jerr);
         if (s.jpeg_start()) s.fail(s.jpeg_problem());
         const std::string problem = size_problem(s.cinfo.image_width, s.cinfo.image_height, lim);
         if (!problem.empty()) s.fail(problem);
