@@ -41,8 +41,11 @@ def run_row(run: Path, test: bool, data_override=None) -> dict | None:
     else:
         bits = total_bits(budget_rows(model))
     recs = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l.strip()]
+    # CIFAR-10 has 50,000 training images; data.val_images of them are held out for validation.
+    train_images = cfg["train"].get("train_subset") or 50000 - cfg["data"]["val_images"]
     row = {"run": run.name, "description": cfg.get("description", ""), "weight_bits": bits,
            "exportable": exportable, "epochs": len(recs), "planned": cfg["train"]["epochs"],
+           "train_images": train_images,
            "val_acc": ck["best"]["val_acc"], "best_epoch": ck["best"]["epoch"],
            "macs": model.macs(), "wbits": [l.spec.wbits for l in model.layers],
            "abits": [l.spec.abits for l in model.layers]}
@@ -57,12 +60,12 @@ def run_row(run: Path, test: bool, data_override=None) -> dict | None:
 
 
 def markdown(rows: list[dict]) -> str:
-    out = ["| run | weights W (per conv layer) | acts A | weight bits | M MACs | epochs | best val % | test % (JPEG q75) | notes |",
-           "|---|---|---|---:|---:|---:|---:|---:|---|"]
+    out = ["| run | weights W (per conv layer) | acts A | weight bits | M MACs | epochs × train images | best val % | test % (JPEG q75) | notes |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         test = f"{r['test_acc']:.2f}" if "test_acc" in r else "–"
         out.append(f"| {r['run']} | {'/'.join(map(str, r['wbits']))} | {'/'.join(map(str, r['abits']))} | "
-                   f"{r['weight_bits']:,} | {r['macs'] / 1e6:.1f} | {r['epochs']}/{r['planned']} | "
+                   f"{r['weight_bits']:,} | {r['macs'] / 1e6:.1f} | {r['epochs']}/{r['planned']} × {r['train_images']:,} | "
                    f"{r['val_acc']:.2f} (ep {r['best_epoch']}) | {test} | "
                    f"{'' if r['exportable'] else 'not exportable (float BN); '}{r['description']} |")
     return "\n".join(out) + "\n"

@@ -292,12 +292,18 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, help="override train.epochs (changes the LR schedule)")
     ap.add_argument("--stop-after", type=int, help="stop after this many epochs (schedule unchanged)")
     ap.add_argument("--threads", type=int, help="override train.threads")
+    ap.add_argument("--train-subset", type=int,
+                    help="override train.train_subset: train on that many random training images")
     a = ap.parse_args(argv)
     cfg = load_config(a.config)
     if a.epochs:
         cfg["train"]["epochs"] = a.epochs
     if a.threads:
         cfg["train"]["threads"] = a.threads
+    if a.train_subset is not None:
+        if a.train_subset < 0:
+            ap.error("--train-subset must be 0 (all images) or positive")
+        cfg["train"]["train_subset"] = a.train_subset
     train(cfg, Path(a.out), a.resume, a.data, a.device, a.stop_after)
     return 0
 

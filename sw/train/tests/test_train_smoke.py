@@ -14,6 +14,7 @@ from encvp_train.config import normalize
 from encvp_train.enet import read_enet
 from encvp_train.export import export
 from encvp_train.integer import run_layers
+from encvp_train.report import markdown, run_row
 from encvp_train.train import train
 
 CFG = {
@@ -42,6 +43,10 @@ class TestTrainSmoke(unittest.TestCase):
             self.assertEqual([r["epoch"] for r in recs], [1, 2])
             self.assertIn("resumed", (out / "train.log").read_text())
             self.assertGreater(s["best"]["val_acc"], 10.0)   # better than chance after 2 short epochs
+            row = run_row(out, test=False)                # the ablation report's view of the run
+            self.assertEqual((row["epochs"], row["planned"], row["train_images"]), (2, 2, 1024))
+            self.assertEqual(row["val_acc"], s["best"]["val_acc"])
+            self.assertIn("| 2/2 × 1,024 |", markdown([row]))
             enet_path = Path(d) / "smoke.enet"
             info = export(out / "best.pt", enet_path, verify=32)
             self.assertLess(info["weight_bits"], 1 << 20)
