@@ -145,8 +145,13 @@ def layer_report(model: EncoderNet) -> str:
 
 
 def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None = None,
-          device_name: str = "auto", max_epochs: int | None = None) -> dict:
-    """Run (or resume) the training described by ``cfg``; returns the final summary."""
+          device_name: str = "auto", max_epochs: int | None = None, time_budget: float | None = None) -> dict:
+    """Run (or resume) the training described by ``cfg``; returns the final summary.
+
+    ``time_budget`` (seconds, this invocation): after the first epoch the schedule is shortened
+    (never lengthened) so that it ends within the budget, and the run stops, resumable, after the
+    first epoch that ends past it."""
+    t_start = time.time()
     tc = cfg["train"]
     out.mkdir(parents=True, exist_ok=True)
     log = Logger(out / "train.log")
@@ -209,10 +214,12 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         model = model.to(memory_format=torch.channels_last)
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
 
-    if max_epochs is not None:
-        epochs = min(epochs, max_epochs)
+    stop = epochs if max_epochs is None else min(epochs, max_epochs)
     gen = torch.Generator()
+    done = start_epoch
     for epoch in range(start_epoch, epochs):
+        if epoch >= stop:
+            break
         relaxed = epoch < tc["float_epochs"]
         model.set_quant(not relaxed, not relaxed)
         model.train()
@@ -275,7 +282,23 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         atomic_save(state, ck_last)
         if is_best:
             atomic_save(state, out / "best.pt")
-    summary = {"name": cfg["name"], "epochs_done": epochs, "best": best}
+        done = epoch + 1
+        if time_budget is not None:
+            used = time.time() - t_start
+            if epoch == start_epoch:
+                # First epoch of this invocation: fit the rest of the schedule into the budget.
+                per_epoch = time.time() - t0
+                fit = done + max(0, int((time_budget - used) / per_epoch))
+                if fit < epochs:
+                    epochs = tc["epochs"] = max(done, fit)
+                    total_steps = epochs * steps_per_epoch
+                    stop = min(stop, epochs)
+                    log(f"time budget {time_budget:.0f} s: {per_epoch:.0f} s per epoch with validation "
+                        f"-> schedule shortened to {epochs} epochs (resume with --epochs {epochs})")
+            elif used > time_budget and done < stop:
+                log(f"time budget {time_budget:.0f} s used up after epoch {done}: stopping (resumable)")
+                break
+    summary = {"name": cfg["name"], "epochs_done": done, "best": best}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     log(f"done: best val {best['val_acc']:.2f}% at epoch {best['epoch']} -> {out / 'best.pt'}")
     return summary
@@ -292,6 +315,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, help="override train.epochs (changes the LR schedule)")
     ap.add_argument("--stop-after", type=int, help="stop after this many epochs (schedule unchanged)")
     ap.add_argument("--threads", type=int, help="override train.threads")
+    ap.add_argument("--time-budget", type=float, metavar="SECONDS",
+                    help="fit the rest of the schedule into this much wall time (shortens train.epochs)")
     ap.add_argument("--train-subset", type=int,
                     help="override train.train_subset: train on that many random training images")
     a = ap.parse_args(argv)
@@ -304,7 +329,9 @@ def main(argv=None) -> int:
         if a.train_subset < 0:
             ap.error("--train-subset must be 0 (all images) or positive")
         cfg["train"]["train_subset"] = a.train_subset
-    train(cfg, Path(a.out), a.resume, a.data, a.device, a.stop_after)
+    if a.time_budget is not None and a.time_budget <= 0:
+        ap.error("--time-budget must be positive")
+    train(cfg, Path(a.out), a.resume, a.data, a.device, a.stop_after, a.time_budget)
     return 0
 
 

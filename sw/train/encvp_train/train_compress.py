@@ -35,7 +35,7 @@ from .budget import budget_rows, format_budget
 from .codec import DECODER_DEFAULTS, Codec, decoder_macs_per_pixel, pad_to_multiple, psnr, to_pixels
 from .config import ConfigError, _merge
 from .quant import level_histogram
-from .train import Logger, atomic_save, git_commit, seed_everything
+from .train import Logger, atomic_save, git_commit, pick_device, seed_everything
 
 DATA_DEFAULTS = {"val_photos": 3, "val_seed": 20220801, "scales": [1.0, 0.75, 0.5], "crop": 128,
                  "val_long_side": 768}
@@ -145,17 +145,18 @@ def encoder_report(model: Codec, codes: torch.Tensor | None = None) -> str:
 
 
 @torch.no_grad()
-def validate(model: Codec, frames: list[np.ndarray]) -> tuple[float, list[float], torch.Tensor]:
+def validate(model: Codec, frames: list[np.ndarray],
+             device: torch.device = torch.device("cpu")) -> tuple[float, list[float], torch.Tensor]:
     """Mean PSNR (dB, 8-bit RGB) of the held-out frames through the exact encoder and the decoder."""
     model.eval()
     scores, allcodes = [], []
     for f in frames:
-        x = torch.from_numpy(np.asarray(f))[None]
+        x = torch.from_numpy(np.asarray(f))[None].to(device)
         xp = pad_to_multiple(x, model.patch)
         y, codes = model(xp.float())
         rec = to_pixels(y)[..., :x.shape[-2], :x.shape[-1]]
         scores.append(psnr(rec, x))
-        allcodes.append(codes.flatten(2))
+        allcodes.append(codes.flatten(2).cpu())
     return float(np.mean(scores)), scores, torch.cat(allcodes, dim=2)[..., None]
 
 
@@ -176,14 +177,23 @@ def load_matching(model: torch.nn.Module, path) -> tuple[list[str], list[str]]:
 
 
 def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None = None,
-          stop_after: int | None = None, quiet: bool = False) -> dict:
+          stop_after: int | None = None, quiet: bool = False, device_name: str = "auto",
+          time_budget: float | None = None) -> dict:
+    """Run (or resume) the codec training described by ``cfg``; returns the summary.
+
+    ``time_budget`` (seconds, this invocation): after the first evaluation round the schedule is
+    shortened (never lengthened) so that it ends within the budget, and the run stops, resumable,
+    at the first evaluation past it."""
+    t_start = time.time()
     tc, dc = cfg["train"], cfg["data"]
     out.mkdir(parents=True, exist_ok=True)
     log = Logger(out / "train.log")
     torch.set_num_threads(int(tc["threads"]))
+    device = pick_device(device_name)
     seed_everything(cfg["seed"])
     log(f"=== {_dt.datetime.now().isoformat(timespec='seconds')} encvp_train.train_compress {cfg['name']} "
-        f"(torch {torch.__version__}, {torch.get_num_threads()} threads){' [resume]' if resume else ''}")
+        f"on {device} (torch {torch.__version__}, {torch.get_num_threads()} threads)"
+        f"{' [resume]' if resume else ''}")
 
     # ---- data --------------------------------------------------------------------------------
     files = P.list_photos(data_override)
@@ -208,6 +218,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     if resume and ck_last.is_file():
         ck = torch.load(ck_last, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])
+        model.to(device)
         opt = make_optimizer(model, tc)
         opt.load_state_dict(ck["optimizer"])
         for g, ref in zip(opt.param_groups, param_groups(model, tc)):
@@ -225,6 +236,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             model.calibrate(calib, "code" if any(k.startswith("encoder.layers.") for k in skipped) else "none")
         else:
             model.calibrate(calib)
+        model.to(device)
         opt = make_optimizer(model, tc)
         log("calibrated: " + encoder_report(model))
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
@@ -234,10 +246,11 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     bs, every = int(tc["batch_size"]), int(tc["eval_every"])
     t_round, seen, loss_sum, n_loss, t_data = time.time(), 0, 0.0, 0, 0.0
     step = start
+    t_first, fitted = time.time(), False
     while step < end:
         model.train()
         t0 = time.time()
-        xb = torch.from_numpy(sampler.sample(np.random.default_rng([cfg["seed"], step]), bs)).float()
+        xb = torch.from_numpy(sampler.sample(np.random.default_rng([cfg["seed"], step]), bs)).float().to(device)
         t_data += time.time() - t0
         f = lr_factor(step, tc)
         for g in opt.param_groups:
@@ -260,7 +273,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                   f"{seen / el / 1e3:.1f}k px/s", flush=True)
         if step % every == 0 or step == end:
             t1 = time.time()
-            vp, scores, vcodes = validate(model, frames)
+            vp, scores, vcodes = validate(model, frames, device)
             is_best = vp > best["val_psnr"]
             if is_best:
                 best = {"val_psnr": vp, "step": step}
@@ -281,6 +294,21 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             atomic_save(state, ck_last)
             if is_best:
                 atomic_save(state, out / "best.pt")
+            if time_budget is not None:
+                used = time.time() - t_start
+                if not fitted:
+                    # First round of this invocation: fit the rest of the schedule into the budget.
+                    fitted = True
+                    per_step = (time.time() - t_first) / (step - start)
+                    fit = step + max(0, int((time_budget - used) / per_step))
+                    if fit < steps:
+                        steps = tc["steps"] = max(step, fit)
+                        end = steps if stop_after is None else min(steps, start + stop_after)
+                        log(f"time budget {time_budget:.0f} s: {per_step:.3f} s per step with validation "
+                            f"-> schedule shortened to {steps} steps (resume with --steps {steps})")
+                elif used > time_budget and step < end:
+                    log(f"time budget {time_budget:.0f} s used up at step {step}: stopping (resumable)")
+                    break
             t_round, seen, loss_sum, n_loss, t_data = time.time(), 0, 0.0, 0, 0.0
     summary = {"name": cfg["name"], "steps_done": step, "steps": steps, "best": best}
     if step >= steps:
@@ -300,7 +328,12 @@ def main(argv=None) -> int:
     ap.add_argument("--stop-after", type=int, help="stop after this many steps in this invocation (schedule unchanged)")
     ap.add_argument("--threads", type=int, help="override train.threads")
     ap.add_argument("--init-from", help="override train.init_from")
+    ap.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
+    ap.add_argument("--time-budget", type=float, metavar="SECONDS",
+                    help="fit the rest of the schedule into this much wall time (shortens train.steps)")
     a = ap.parse_args(argv)
+    if a.time_budget is not None and a.time_budget <= 0:
+        ap.error("--time-budget must be positive")
     cfg = load_config(a.config)
     if a.steps:
         cfg["train"]["steps"] = a.steps
@@ -308,7 +341,7 @@ def main(argv=None) -> int:
         cfg["train"]["threads"] = a.threads
     if a.init_from:
         cfg["train"]["init_from"] = a.init_from
-    train(cfg, Path(a.out), a.resume, a.data, a.stop_after)
+    train(cfg, Path(a.out), a.resume, a.data, a.stop_after, device_name=a.device, time_budget=a.time_budget)
     return 0
 
 

@@ -214,6 +214,14 @@ class TestTrainSmoke(unittest.TestCase):
         self.assertEqual(ck2["encoder.layers.3.weight"].shape[0], 2)
         self.assertEqual(ck1["decoder.convs.3.weight"].shape, ck2["decoder.convs.3.weight"].shape)
 
+        # a time budget shortens the schedule to what fits: here nothing after the first round
+        cfg3 = json.loads(json.dumps(CFG))
+        cfg3["train"]["steps"] = 600
+        s3 = train(normalize(cfg3), d / "run3", data_override=str(photos), quiet=True, time_budget=1e-3)
+        self.assertEqual((s3["steps_done"], s3["steps"]), (3, 3))
+        self.assertTrue((d / "run3" / "summary.json").is_file())
+        self.assertIn("schedule shortened to 3 steps", (d / "run3" / "train.log").read_text())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -58,6 +58,18 @@ class TestTrainSmoke(unittest.TestCase):
             self.assertEqual(run_layers(net, x).shape, (4, 10))
         self.assertLess(time.time() - t0, 60, "smoke training took more than a minute")
 
+    def test_time_budget_shortens_the_schedule(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / "run"
+            cfg = normalize(json.loads(json.dumps(CFG)))
+            cfg["train"]["epochs"] = 40
+            s = train(cfg, out, time_budget=1e-3)     # the first epoch alone is over budget
+            self.assertEqual(s["epochs_done"], 1)
+            self.assertIn("schedule shortened to 1 epochs", (out / "train.log").read_text())
+            recs = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+            self.assertEqual(len(recs), 1)
+            self.assertIn("val_acc", recs[0])              # the last epoch of a schedule is evaluated
+
 
 if __name__ == "__main__":
     unittest.main()
