@@ -71,16 +71,52 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _clusters(xs: list[float], width: float) -> list[list[int]]:
+    """Indices of xs grouped so that neighbours (in sorted order) closer than width share a group."""
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and xs[i] - xs[groups[-1][-1]] < width:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def spread_labels(ys: list[float], gap: float) -> list[float]:
+    """Label heights for points at heights ys: in the same order as ys, at least gap apart, and
+    centred on the points (the mean displacement is zero)."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    out = list(ys)
+    for prev, cur in zip(order, order[1:]):
+        out[cur] = max(out[cur], out[prev] + gap)
+    shift = sum(o - y for o, y in zip(out, ys)) / max(1, len(ys))
+    return [o - shift for o in out]
+
+
 def plot(rows: list[dict], path: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5))
     key = "test_acc" if all("test_acc" in r for r in rows) else "val_acc"
-    for r in rows:
-        ax.scatter(r["weight_bits"] / 1e6, r[key], marker="o" if r["exportable"] else "x")
-        ax.annotate(r["run"].replace("ablation-", ""), (r["weight_bits"] / 1e6, r[key]), fontsize=8,
-                    xytext=(4, 2), textcoords="offset points")
+    xs = [r["weight_bits"] / 1e6 for r in rows]
+    ys = [r[key] for r in rows]
+    for r, x, y in zip(rows, xs, ys):
+        ax.scatter(x, y, marker="o" if r["exportable"] else "x")
+    # Runs at about the same memory (the 1 Mbit variants) get their labels in a column to the left,
+    # spread apart vertically with a leader line to each point; lone points are labelled beside them.
+    gap = 0.045 * (max(ys) - min(ys) + 1.0)
+    for members in _clusters(xs, 0.1):
+        names = [rows[i]["run"].replace("ablation-", "") for i in members]
+        if len(members) == 1:
+            ax.annotate(names[0], (xs[members[0]], ys[members[0]]), fontsize=8, xytext=(4, 2),
+                        textcoords="offset points")
+            continue
+        lx = min(xs[i] for i in members) - 0.04
+        for i, name, ly in zip(members, names, spread_labels([ys[i] for i in members], gap)):
+            ax.annotate(name, (xs[i], ys[i]), xytext=(lx, ly), fontsize=8, ha="right", va="center",
+                        arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "gray"})
     ax.axvline(1.048576, color="gray", ls="--", lw=0.8)
     ax.set_xlabel("weight memory (Mbit: weights + biases + shifts)")
     ax.set_ylabel("accuracy % (" + ("CIFAR-10 test, JPEG q75 copy" if key == "test_acc" else "validation") + ")")
