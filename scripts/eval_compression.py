@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Rate-distortion evaluation on the 24 Kodak images (issue 5; Kodak is for evaluation only).
 
-For each image and each codec rate: `encvp compress` on the VP, `encvp decompress` (full-frame and
-patch-wise), `encvp compare`; and JPEG (libjpeg-turbo through PIL), JPEG 2000 (OpenJPEG's
+For each image and each codec rate: `encvp compress` on the VP (plain, and `--entropy`: the decoded
+picture of the entropy-coded file must equal the plain one byte for byte), `encvp decompress`
+(full-frame and patch-wise), `encvp compare`; and JPEG (libjpeg-turbo through PIL), JPEG 2000 (OpenJPEG's
 OpenJPEG through PIL, its rate control) and WebP (libwebp's cwebp, target size) at matched bits per pixel.
 Writes a CSV of every measurement, a markdown summary, a rate-distortion plot and side-by-side crops.
 
@@ -109,12 +110,19 @@ def main():
                 sh([a.encvp, "compress", src, "-o", evc, "--network", net, "--report", rep])
                 bpp = json.load(open(rep))["bpp"]
                 file_bpp = 8 * os.path.getsize(evc) / (img.size[0] * img.size[1])
+                evc_e = os.path.join(tmp, f"{stem}-{r}-entropy.evc")
+                sh([a.encvp, "compress", src, "-o", evc_e, "--network", net, "--entropy"])
+                entropy_bpp = 8 * os.path.getsize(evc_e) / (img.size[0] * img.size[1])
                 for mode, extra in (("full-frame", []), ("patch-wise", ["--patchwise"])):
                     dec = os.path.join(work, f"{stem}-{r}-{mode}.png")
                     sh([a.encvp, "decompress", evc, "-o", dec, "--threads", "1"] + extra)
                     p, ms, b = m.compare(src, dec, 16)
-                    out.append(dict(image=stem, method=f"encvp {mode}", rate=r, bpp=bpp, file_bpp=file_bpp, psnr=p,
-                                    ms_ssim=ms, blockiness=b))
+                    out.append(dict(image=stem, method=f"encvp {mode}", rate=r, bpp=bpp, file_bpp=file_bpp,
+                                    entropy_bpp=entropy_bpp, psnr=p, ms_ssim=ms, blockiness=b))
+                dec_e = os.path.join(tmp, f"{stem}-{r}-entropy.png")
+                sh([a.encvp, "decompress", evc_e, "-o", dec_e, "--threads", "1"])
+                if open(dec_e, "rb").read() != open(os.path.join(work, f"{stem}-{r}-full-frame.png"), "rb").read():
+                    raise RuntimeError(f"{stem} {r}: the entropy-coded file decodes to another picture")
                 for codec, fn, grid in (("JPEG", None, 8), ("JPEG 2000", j2k_at, 16), ("WebP", webp_at, 16)):
                     dec = os.path.join(work, f"{stem}-{r}-{codec.replace(' ', '')}.png")
                     if codec == "JPEG":
@@ -124,7 +132,8 @@ def main():
                     else:
                         cbpp = fn(src, bpp, dec, tmp)
                     p, ms, b = m.compare(src, dec, grid)
-                    out.append(dict(image=stem, method=codec, rate=r, bpp=cbpp, file_bpp=cbpp, psnr=p, ms_ssim=ms, blockiness=b))
+                    out.append(dict(image=stem, method=codec, rate=r, bpp=cbpp, file_bpp=cbpp, entropy_bpp=cbpp,
+                                    psnr=p, ms_ssim=ms, blockiness=b))
             print(f"{stem} done", flush=True)
             return out
 
@@ -141,14 +150,17 @@ def main():
     groups = {}
     for r in rows:
         groups.setdefault((r["rate"], r["method"]), []).append(r)
-    lines = ["| rate | method | bpp (codes) | bpp (file) | PSNR dB | MS-SSIM | blockiness |", "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| rate | method | bpp (codes) | bpp (file) | bpp (entropy-coded file) | PSNR dB | MS-SSIM | blockiness |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
     summary = []
     for (rate, method), g in sorted(groups.items()):
         mean = lambda k: sum(x[k] for x in g) / len(g)
-        summary.append(dict(rate=rate, method=method, bpp=mean("bpp"), file_bpp=mean("file_bpp"), psnr=mean("psnr"),
+        summary.append(dict(rate=rate, method=method, bpp=mean("bpp"), file_bpp=mean("file_bpp"),
+                            entropy_bpp=mean("entropy_bpp"), psnr=mean("psnr"),
                             ms_ssim=mean("ms_ssim"), blockiness=mean("blockiness"), images=len(g)))
         s = summary[-1]
-        lines.append(f"| {rate} | {method} | {s['bpp']:.4f} | {s['file_bpp']:.4f} | {s['psnr']:.2f} | {s['ms_ssim']:.4f} | {s['blockiness']:.2f} |")
+        lines.append(f"| {rate} | {method} | {s['bpp']:.4f} | {s['file_bpp']:.4f} | {s['entropy_bpp']:.4f} | "
+                     f"{s['psnr']:.2f} | {s['ms_ssim']:.4f} | {s['blockiness']:.2f} |")
     open(os.path.join(a.out, "summary.md"), "w").write("\n".join(lines) + "\n")
     json.dump(summary, open(os.path.join(a.out, "summary.json"), "w"), indent=1)
     print("\n".join(lines))
@@ -158,10 +170,14 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for method, style in (("encvp full-frame", "o-"), ("encvp patch-wise", "s--"), ("JPEG", "^-"), ("JPEG 2000", "v-"), ("WebP", "d-")):
-        pts = sorted((s["bpp"], s["psnr"]) for s in summary if s["method"] == method)
+    for method, style, key, label in (
+            ("encvp full-frame", "o-", "bpp", None),
+            ("encvp full-frame", "o:", "entropy_bpp", "encvp full-frame, entropy-coded (same pictures)"),
+            ("encvp patch-wise", "s--", "bpp", None), ("JPEG", "^-", "bpp", None),
+            ("JPEG 2000", "v-", "bpp", None), ("WebP", "d-", "bpp", None)):
+        pts = sorted((s[key], s["psnr"]) for s in summary if s["method"] == method)
         if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=method)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label or method)
     ax.set_xlabel("bits per pixel")
     ax.set_ylabel("PSNR (RGB), dB, mean of Kodak")
     ax.grid(True, alpha=0.3)

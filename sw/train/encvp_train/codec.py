@@ -287,13 +287,15 @@ class Codec(nn.Module):
         return unpatchify(out, b, h // s, w // s)
 
     @torch.no_grad()
-    def calibrate(self, x: torch.Tensor, layers: str = "all") -> None:
+    def calibrate(self, x: torch.Tensor, layers: str = "all", keep_channels: int = 0) -> None:
         """Data-dependent init of the encoder (shifts, biases) on pixel crops ``x``.
 
         ``layers = "all"``: every layer (:meth:`EncoderNet.calibrate`); ``"code"``: only the code
         layer (used when the other layers come from another checkpoint).  Then the code layer's bias
         is set so that every code channel is 1 on about half of the positions (most information per
-        bit): ``beta_c = 1/2 - median_c(acc·2^-S)``.
+        bit): ``beta_c = 1/2 - median_c(acc·2^-S)``.  ``keep_channels = k > 0`` (a code layer
+        widened from a trained one): the shift and the first ``k`` channels' biases stay as loaded,
+        only the new channels get the median bias.
         """
         if layers == "none":
             return
@@ -306,11 +308,11 @@ class Codec(nn.Module):
         for l in enc.layers[:-1]:
             a = l(a).detach()
         last = enc.layers[-1]
-        if layers != "all":
+        if layers != "all" and keep_channels == 0:
             last.calibrate(a)
         if last.norm == "shift":
             acc = last._conv(a, last.wq.codes(last.weight).float())
             S = float(last.shift_ste())
             med = (acc * 2.0 ** -S).transpose(0, 1).reshape(acc.shape[1], -1).median(dim=1).values
-            last.beta.copy_(0.5 - med)
+            last.beta[keep_channels:].copy_(0.5 - med[keep_channels:])
         enc.train(was)

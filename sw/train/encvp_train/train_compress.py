@@ -160,20 +160,52 @@ def validate(model: Codec, frames: list[np.ndarray],
     return float(np.mean(scores)), scores, torch.cat(allcodes, dim=2)[..., None]
 
 
-def load_matching(model: torch.nn.Module, path) -> tuple[list[str], list[str]]:
-    """Copy every tensor of checkpoint ``path`` whose name and shape match; returns (loaded, skipped)."""
+def resize_channels(src: torch.Tensor, shape, dim: int, gen: torch.Generator) -> torch.Tensor:
+    """``src`` cut or widened along ``dim`` to ``shape`` (all other dims equal).
+
+    Cutting keeps the leading channels.  Widening keeps the function the checkpoint computed
+    (Net2Net-style): new *input* channels (``dim`` 1) get zero weights, so the decoder ignores the
+    new code channels until training teaches it to use them; new *output* channels (``dim`` 0)
+    copy existing ones cyclically with their input weights randomly permuted, so a new code channel
+    has the trained weight distribution (same quantizer step) but computes a different feature."""
+    n_old, n_new = src.shape[dim], shape[dim]
+    if n_new <= n_old:
+        return src.narrow(dim, 0, n_new).clone()
+    extra = list(shape)
+    extra[dim] = n_new - n_old
+    if dim == 1:
+        return torch.cat([src, src.new_zeros(extra)], dim)
+    rows = []
+    for j in range(n_new - n_old):
+        r = src[j % n_old].clone()
+        if r.dim() >= 1 and r.shape[0] > 1:
+            r = r[torch.randperm(r.shape[0], generator=gen)]
+        rows.append(r)
+    return torch.cat([src, torch.stack(rows)], 0)
+
+
+def load_matching(model: torch.nn.Module, path, seed: int = 0) -> tuple[list[str], list[str], list[str]]:
+    """Copy every tensor of checkpoint ``path`` whose name and shape match; tensors whose shape
+    differs in the channel count only (dim 0 or 1) are cut or widened by :func:`resize_channels`.
+    Returns (loaded, resized, skipped)."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
     src = ck["model"]
     own = model.state_dict()
-    loaded, skipped = [], []
+    gen = torch.Generator().manual_seed(seed)
+    loaded, resized, skipped = [], [], []
     for k, v in own.items():
-        if k in src and src[k].shape == v.shape:
-            own[k] = src[k]
+        s = src.get(k)
+        diff = [] if s is None or s.dim() != v.dim() else [d for d in range(v.dim()) if s.shape[d] != v.shape[d]]
+        if s is not None and s.shape == v.shape:
+            own[k] = s
             loaded.append(k)
+        elif s is not None and len(diff) == 1 and diff[0] in (0, 1):
+            own[k] = resize_channels(s, v.shape, diff[0], gen)
+            resized.append(k)
         else:
             skipped.append(k)
     model.load_state_dict(own)
-    return loaded, skipped
+    return loaded, resized, skipped
 
 
 def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None = None,
@@ -231,9 +263,17 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         calib = torch.from_numpy(sampler.sample(np.random.default_rng([cfg["seed"], 999_999_999]),
                                                 int(tc["calib_crops"])))
         if tc["init_from"]:
-            loaded, skipped = load_matching(model, tc["init_from"])
-            log(f"init from {tc['init_from']}: {len(loaded)} tensors loaded, new: {', '.join(skipped) or 'none'}")
-            model.calibrate(calib, "code" if any(k.startswith("encoder.layers.") for k in skipped) else "none")
+            loaded, resized, skipped = load_matching(model, tc["init_from"], cfg["seed"])
+            log(f"init from {tc['init_from']}: {len(loaded)} tensors loaded, "
+                f"resized (channels): {', '.join(resized) or 'none'}, new: {', '.join(skipped) or 'none'}")
+            if any(k.startswith("encoder.layers.") for k in skipped):
+                model.calibrate(calib, "code")
+            elif any(k.startswith("encoder.layers.") for k in resized):
+                # keep the trained shift and the biases of the code channels the checkpoint had
+                model.calibrate(calib, "code", keep_channels=int(torch.load(
+                    tc["init_from"], map_location="cpu", weights_only=False)["config"]["model"]["code_channels"]))
+            else:
+                model.calibrate(calib, "none")
         else:
             model.calibrate(calib)
         model.to(device)

@@ -19,7 +19,8 @@ from encvp_train.edec import read_edec
 from encvp_train.enet import read_enet
 from encvp_train.eval_compress import FileCodec, ModelCodec, blockiness, evaluate
 from encvp_train.export_compress import export
-from encvp_train.train_compress import load_config, normalize, train
+from encvp_train.codec import Codec
+from encvp_train.train_compress import load_config, load_matching, normalize, resize_channels, train
 
 CFG = {
     "name": "tiny-codec",
@@ -206,7 +207,7 @@ class TestTrainSmoke(unittest.TestCase):
         s2 = train(normalize(cfg2), out2, data_override=str(photos), quiet=True)
         self.assertEqual(s2["steps_done"], 2)
         log2 = (out2 / "train.log").read_text()
-        self.assertIn("encoder.layers.3.weight", log2)          # the code layer is new ...
+        self.assertIn("resized (channels): encoder.layers.3.weight", log2)   # the code layer is cut ...
         self.assertIn("decoder.convs.0.weight", log2)           # ... and so is the decoder's first conv
         self.assertIn("0.125 bpp", log2)
         ck1 = torch.load(out / "best.pt", weights_only=False)["model"]
@@ -225,3 +226,45 @@ class TestTrainSmoke(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestWiden(unittest.TestCase):
+    """Fine-tuning a higher rate from a trained codec starts from the same pictures."""
+
+    def test_widened_codec_reconstructs_identically(self):
+        torch.manual_seed(0)
+        x = torch.rand(2, 3, 32, 48) * 255
+        small = Codec(CC.small_model_cfg(4))
+        small.calibrate(x)
+        small.eval()
+        with tempfile.TemporaryDirectory() as d:
+            ck = Path(d) / "c4.pt"
+            torch.save({"model": small.state_dict(), "config": {"model": CC.small_model_cfg(4)}}, ck)
+            wide = Codec(CC.small_model_cfg(8))
+            loaded, resized, skipped = load_matching(wide, ck, seed=1)
+        self.assertEqual(skipped, [])
+        self.assertIn("encoder.layers.3.weight", resized)
+        self.assertIn("decoder.convs.0.weight", resized)
+        wide.calibrate(x, "code", keep_channels=4)
+        wide.eval()
+        with torch.no_grad():
+            r4, c4 = small(x)
+            r8, c8 = wide(x)
+        self.assertTrue(torch.equal(c8[:, :4], c4))           # the old code channels are unchanged
+        self.assertTrue(torch.allclose(r8, r4, atol=1e-4))    # the new ones are ignored at first
+        ones = c8[:, 4:].float().mean().item()
+        self.assertGreater(ones, 0.2)                           # and they carry information
+        self.assertLess(ones, 0.8)
+        self.assertFalse(torch.equal(c8[:, 4:], c8[:, :4]))    # not copies of the old channels
+
+    def test_resize_channels(self):
+        g = torch.Generator().manual_seed(0)
+        w = torch.arange(24.0).reshape(2, 3, 2, 2)
+        self.assertTrue(torch.equal(resize_channels(w, (1, 3, 2, 2), 0, g), w[:1]))
+        wi = resize_channels(w, (2, 5, 2, 2), 1, g)
+        self.assertTrue(torch.equal(wi[:, :3], w))
+        self.assertEqual(float(wi[:, 3:].abs().sum()), 0.0)
+        wo = resize_channels(w, (5, 3, 2, 2), 0, g)
+        self.assertTrue(torch.equal(wo[:2], w))
+        for j in range(3):                                      # same values, inputs permuted
+            self.assertTrue(torch.equal(wo[2 + j].sort(0).values, w[j % 2].sort(0).values))
