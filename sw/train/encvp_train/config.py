@@ -42,6 +42,8 @@ TRAIN_DEFAULTS = {
     "teacher": None,           # optional: path of a float teacher checkpoint (distillation)
     "kd_alpha": 0.5,
     "kd_temperature": 4.0,
+    "ema_decay": 0.0,          # >0: also keep an exponential moving average of the weights (per step);
+                               # validated every epoch, and best.pt holds whichever of the two is better
     "eval_every": 1,
     "train_subset": 0,         # >0: use only that many training images (smoke tests)
     "val_subset": 0,

@@ -5,7 +5,9 @@
 
 Writes into ``--out``: ``train.log`` (everything printed), ``metrics.jsonl`` (one record per
 epoch), ``last.pt`` (every epoch, for ``--resume``), ``best.pt`` (best validation accuracy, the
-checkpoint to export), ``config.json`` (the normalized config).
+checkpoint to export), ``config.json`` (the normalized config).  With ``train.ema_decay`` > 0 an
+exponential moving average of the weights is validated too, and ``best.pt`` holds whichever of
+the two weight sets (``"weights": "raw" | "ema"``) reached the best validation accuracy.
 
 Validation is a fixed, seeded hold-out of the training set (``data.val_images``); the test split is
 never touched here (use ``encvp_train.evaluate``).  Validation accuracy is measured with the exact
@@ -15,6 +17,7 @@ integer eval path, i.e. it is the accuracy the exported network will have on tho
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as _dt
 import json
 import math
@@ -132,6 +135,19 @@ def load_teacher(path: str, device: torch.device) -> EncoderNet:
     return t
 
 
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """``ema <- decay * ema + (1 - decay) * model`` for every floating-point parameter and buffer
+    (latent weights, shifts, biases, quantizer steps); other buffers are copied.  Averaging the
+    latent weights damps the oscillation of weights around a quantization threshold, which the
+    raw weights show until the very end of quantization-aware training."""
+    for e, m in zip(ema.state_dict().values(), model.state_dict().values()):
+        if e.dtype.is_floating_point:
+            e.mul_(decay).add_(m.detach(), alpha=1.0 - decay)
+        else:
+            e.copy_(m)
+
+
 def layer_report(model: EncoderNet) -> str:
     parts = []
     for l in model.layers:
@@ -191,6 +207,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
 
     teacher = load_teacher(tc["teacher"], device) if tc["teacher"] else None
     start_epoch, step, best = 0, 0, {"val_acc": -1.0, "epoch": -1}
+    ema_state = None
     ck_last = out / "last.pt"
     if resume and ck_last.is_file():
         ck = torch.load(ck_last, map_location="cpu", weights_only=False)
@@ -199,6 +216,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         opt = make_optimizer(model, tc)
         opt.load_state_dict(ck["optimizer"])
         start_epoch, step, best = ck["epoch"] + 1, ck["step"], ck["best"]
+        ema_state = ck.get("ema")
         torch.set_rng_state(ck["rng"]["torch"])
         log(f"resumed from {ck_last}: epoch {ck['epoch'] + 1} done, best val {best['val_acc']:.2f}%")
     else:
@@ -212,6 +230,15 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         log("calibrated: " + layer_report(model))
     if cl:
         model = model.to(memory_format=torch.channels_last)
+    ema_decay = float(tc["ema_decay"])
+    ema = None
+    if ema_decay > 0:
+        ema = copy.deepcopy(model)
+        for p in ema.parameters():
+            p.requires_grad_(False)
+        if ema_state is not None:
+            ema.load_state_dict(ema_state)
+        log(f"weight EMA, decay {ema_decay} per step ({'resumed' if ema_state is not None else 'starts at these weights'})")
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
 
     stop = epochs if max_epochs is None else min(epochs, max_epochs)
@@ -222,6 +249,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             break
         relaxed = epoch < tc["float_epochs"]
         model.set_quant(not relaxed, not relaxed)
+        if ema is not None:
+            ema.set_quant(not relaxed, not relaxed)
         model.train()
         gen.manual_seed(cfg["seed"] * 1000003 + epoch)
         perm = torch.randperm(len(ytr), generator=gen)
@@ -249,6 +278,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if ema is not None:
+                ema_update(ema, model, ema_decay)
             step += 1
             seen += len(yb)
             loss_sum += float(loss) * len(yb)
@@ -264,13 +295,19 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         if (epoch + 1) % tc["eval_every"] == 0 or epoch + 1 == epochs:
             t1 = time.time()
             rec["val_acc"], _ = evaluate(model, xva, yva, device, channels_last=cl)
+            if ema is not None:
+                rec["val_acc_ema"], _ = evaluate(ema, xva, yva, device, channels_last=cl)
             rec["val_s"] = round(time.time() - t1, 1)
             rec["exact"] = not relaxed and model.layers[0].norm == "shift"
-        is_best = "val_acc" in rec and not relaxed and rec["val_acc"] > best["val_acc"]
+        cand = max(("raw", "ema"), key=lambda k: rec.get("val_acc" if k == "raw" else "val_acc_ema", -1.0))
+        cand_acc = rec.get("val_acc" if cand == "raw" else "val_acc_ema")
+        is_best = cand_acc is not None and not relaxed and cand_acc > best["val_acc"]
         if is_best:
-            best = {"val_acc": rec["val_acc"], "epoch": epoch + 1}
+            best = {"val_acc": cand_acc, "epoch": epoch + 1, "weights": cand}
+        ema_note = f" ema {rec['val_acc_ema']:.2f}%" if "val_acc_ema" in rec else ""
         log(f"epoch {epoch + 1}/{epochs}: loss {rec['train_loss']:.4f} train {rec['train_acc']:.2f}% "
-            f"val {rec.get('val_acc', float('nan')):.2f}%{' *' if is_best else ''} "
+            f"val {rec.get('val_acc', float('nan')):.2f}%{ema_note}{' *' if is_best else ''}"
+            f"{' (ema)' if is_best and cand == 'ema' else ''} "
             f"({rec['train_s']:.0f}s, {rec['img_s']:.0f} img/s) {layer_report(model)}")
         with open(out / "metrics.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
@@ -278,9 +315,13 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                  "best": best, "config": cfg, "rng": {"torch": torch.get_rng_state()},
                  "quant": (not relaxed, not relaxed), "val_acc": rec.get("val_acc"),
                  "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                 "git_commit": git_commit(), "torch": torch.__version__}
+                 "git_commit": git_commit(), "torch": torch.__version__, "weights": "raw"}
+        if ema is not None:
+            state["ema"] = ema.state_dict()
         atomic_save(state, ck_last)
         if is_best:
+            if cand == "ema":
+                state = {**state, "model": ema.state_dict(), "weights": "ema", "val_acc": cand_acc}
             atomic_save(state, out / "best.pt")
         done = epoch + 1
         if time_budget is not None:

@@ -15,7 +15,8 @@ from encvp_train.enet import read_enet
 from encvp_train.export import export
 from encvp_train.integer import run_layers
 from encvp_train.report import markdown, run_row
-from encvp_train.train import train
+from encvp_train.model import EncoderNet
+from encvp_train.train import ema_update, train
 
 CFG = {
     "name": "smoke",
@@ -69,6 +70,45 @@ class TestTrainSmoke(unittest.TestCase):
             recs = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
             self.assertEqual(len(recs), 1)
             self.assertIn("val_acc", recs[0])              # the last epoch of a schedule is evaluated
+
+    def test_weight_ema(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / "run"
+            cfg = normalize(json.loads(json.dumps(CFG)))
+            cfg["train"]["ema_decay"] = 0.9
+            train(cfg, out, max_epochs=1)
+            self.assertIn("ema", torch.load(out / "last.pt", weights_only=False))
+            s = train(cfg, out, resume=True)
+            log = (out / "train.log").read_text()
+            self.assertIn("weight EMA, decay 0.9 per step (starts at these weights)", log)
+            self.assertIn("weight EMA, decay 0.9 per step (resumed)", log)
+            recs = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+            self.assertTrue(all("val_acc_ema" in r for r in recs))
+            cands = [(r[k], r["epoch"], w) for r in recs for k, w in (("val_acc", "raw"), ("val_acc_ema", "ema"))]
+            top = max(c[0] for c in cands)
+            self.assertEqual(s["best"]["val_acc"], top)
+            best = torch.load(out / "best.pt", weights_only=False)
+            self.assertEqual(best["val_acc"], top)
+            self.assertIn((top, s["best"]["epoch"], best["weights"]), cands)
+            self.assertLess(export(out / "best.pt", Path(d) / "ema.enet", verify=32)["weight_bits"], 1 << 20)
+
+
+class TestEmaUpdate(unittest.TestCase):
+    def test_ema_update(self):
+        m = EncoderNet(CFG["model"])
+        e = EncoderNet(CFG["model"])
+        for p in m.parameters():
+            torch.nn.init.normal_(p)
+        before = {k: v.clone() for k, v in e.state_dict().items()}
+        m.layers[0].wq.initialized.fill_(True)
+        ema_update(e, m, 0.75)
+        for k, v in e.state_dict().items():
+            mv = m.state_dict()[k]
+            if v.dtype.is_floating_point:
+                self.assertTrue(torch.allclose(v, 0.75 * before[k] + 0.25 * mv), k)
+            else:
+                self.assertTrue(torch.equal(v, mv), k)
+        self.assertTrue(bool(e.layers[0].wq.initialized))
 
 
 if __name__ == "__main__":
