@@ -35,7 +35,7 @@ from .budget import budget_rows, format_budget
 from .codec import DECODER_DEFAULTS, Codec, decoder_macs_per_pixel, pad_to_multiple, psnr, to_pixels
 from .config import ConfigError, _merge
 from .quant import level_histogram
-from .train import Logger, atomic_save, git_commit, pick_device, seed_everything
+from .train import Logger, atomic_save, ema_update, git_commit, pick_device, seed_everything
 
 DATA_DEFAULTS = {"val_photos": 3, "val_seed": 20220801, "scales": [1.0, 0.75, 0.5], "crop": 128,
                  "val_long_side": 768}
@@ -58,6 +58,8 @@ TRAIN_DEFAULTS = {
     "log_every": 25,
     "calib_crops": 32,
     "init_from": None,        # checkpoint whose tensors of matching shape initialise this model
+    "ema_decay": 0.0,         # >0: also validate an exponential moving average of the weights (per
+                              # step); best.pt holds whichever of the two validates better
     "threads": 2,
 }
 
@@ -246,6 +248,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     log(format_budget(budget_rows(model.encoder), title="encoder budget (bias width at its cap):"))
 
     start, best = 0, {"val_psnr": -1.0, "step": 0}
+    ema_state = None
     ck_last = out / "last.pt"
     if resume and ck_last.is_file():
         ck = torch.load(ck_last, map_location="cpu", weights_only=False)
@@ -256,6 +259,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         for g, ref in zip(opt.param_groups, param_groups(model, tc)):
             g["base_lr"] = ref["base_lr"]
         start, best = ck["step"], ck["best"]
+        ema_state = ck.get("ema")
         log(f"resumed from {ck_last}: step {start}, best val {best['val_psnr']:.3f} dB at step {best['step']}")
     else:
         if resume:
@@ -279,6 +283,15 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         model.to(device)
         opt = make_optimizer(model, tc)
         log("calibrated: " + encoder_report(model))
+    ema_decay = float(tc["ema_decay"])
+    ema = None
+    if ema_decay > 0:
+        ema = copy.deepcopy(model)
+        for p in ema.parameters():
+            p.requires_grad_(False)
+        if ema_state is not None:
+            ema.load_state_dict(ema_state)
+        log(f"weight EMA, decay {ema_decay} per step ({'resumed' if ema_state is not None else 'starts at these weights'})")
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
 
     steps = int(tc["steps"])
@@ -302,6 +315,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         if tc["grad_clip"]:
             torch.nn.utils.clip_grad_norm_(model.parameters(), float(tc["grad_clip"]))
         opt.step()
+        if ema is not None:
+            ema_update(ema, model, ema_decay)
         step += 1
         seen += xb.shape[0] * xb.shape[2] * xb.shape[3]
         loss_sum += float(loss)
@@ -314,15 +329,24 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         if step % every == 0 or step == end:
             t1 = time.time()
             vp, scores, vcodes = validate(model, frames, device)
-            is_best = vp > best["val_psnr"]
+            vp_ema, scores_ema = None, None
+            if ema is not None:
+                vp_ema, scores_ema, _ = validate(ema, frames, device)
+            use_ema = vp_ema is not None and vp_ema > vp
+            cand = vp_ema if use_ema else vp
+            is_best = cand > best["val_psnr"]
             if is_best:
-                best = {"val_psnr": vp, "step": step}
+                best = {"val_psnr": cand, "step": step, "weights": "ema" if use_ema else "raw"}
             tr_mse = loss_sum / max(1, n_loss)
             rec = {"step": step, "train_mse": tr_mse, "train_psnr": -10 * math.log10(max(tr_mse, 1e-12)),
                    "val_psnr": vp, "val_psnr_each": scores, "lr_factor": f, "round_s": round(el, 1),
                    "px_s": round(seen / el), "data_s": round(t_data, 1), "val_s": round(time.time() - t1, 1),
                    "time": _dt.datetime.now().isoformat(timespec="seconds")}
-            log(f"step {step}/{steps}: train {rec['train_psnr']:.2f} dB  val {vp:.3f} dB{' *' if is_best else ''} "
+            if vp_ema is not None:
+                rec.update(val_psnr_ema=vp_ema, val_psnr_ema_each=scores_ema)
+            ema_note = f" ema {vp_ema:.3f} dB" if vp_ema is not None else ""
+            log(f"step {step}/{steps}: train {rec['train_psnr']:.2f} dB  val {vp:.3f} dB{ema_note}"
+                f"{' *' if is_best else ''}{' (ema)' if is_best and use_ema else ''} "
                 f"[{' '.join(f'{s:.2f}' for s in scores)}]  ({el:.0f}s, {rec['px_s'] / 1e3:.1f}k px/s, "
                 f"lr x{f:.3f}) {encoder_report(model, vcodes)}")
             with open(out / "metrics.jsonl", "a") as fh:
@@ -330,9 +354,13 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, "best": best,
                      "config": cfg, "val_psnr": vp, "task": "compress",
                      "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                     "git_commit": git_commit(), "torch": torch.__version__}
+                     "git_commit": git_commit(), "torch": torch.__version__, "weights": "raw"}
+            if ema is not None:
+                state["ema"] = ema.state_dict()
             atomic_save(state, ck_last)
             if is_best:
+                if use_ema:
+                    state = {**state, "model": ema.state_dict(), "weights": "ema", "val_psnr": vp_ema}
                 atomic_save(state, out / "best.pt")
             if time_budget is not None:
                 used = time.time() - t_start

@@ -156,6 +156,7 @@ class TestTrainSmoke(unittest.TestCase):
         make_photos(photos)
         out = d / "run"
         cfg = normalize(json.loads(json.dumps(CFG)))
+        cfg["train"]["ema_decay"] = 0.5            # weight EMA on: best.pt may hold either weight set
         s1 = train(cfg, out, data_override=str(photos), stop_after=3, quiet=True)
         self.assertEqual(s1["steps_done"], 3)
         self.assertTrue((out / "last.pt").is_file())
@@ -168,6 +169,12 @@ class TestTrainSmoke(unittest.TestCase):
         self.assertIn("resumed", log)
         self.assertIn("0.25 bpp", log)
         self.assertEqual(s["steps_done"], 6)
+        self.assertIn("weight EMA, decay 0.5 per step (resumed)", log)
+        self.assertIn("ema", torch.load(out / "last.pt", weights_only=False))
+        top = max(max(r["val_psnr"], r["val_psnr_ema"]) for r in recs)
+        self.assertEqual(s["best"]["val_psnr"], top)
+        self.assertEqual(torch.load(out / "best.pt", weights_only=False)["val_psnr"], top)
+        # (the export below re-measures best.pt's weights from the files: it must give the same PSNR)
 
         # export both files, with the self-verification (integer.py == eval encoder, .edec == decoder)
         enet_path = d / "nets" / "tiny.enet"
