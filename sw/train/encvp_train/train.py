@@ -148,6 +148,19 @@ def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> No
             e.copy_(m)
 
 
+def make_ema(model: torch.nn.Module, decay: float, state: dict | None, log) -> torch.nn.Module | None:
+    """The weight-EMA copy of ``model`` (None when ``decay`` is 0), restored from ``state`` on resume."""
+    if decay <= 0:
+        return None
+    ema = copy.deepcopy(model)
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    if state is not None:
+        ema.load_state_dict(state)
+    log(f"weight EMA, decay {decay} per step ({'resumed' if state is not None else 'starts at these weights'})")
+    return ema
+
+
 def layer_report(model: EncoderNet) -> str:
     parts = []
     for l in model.layers:
@@ -231,14 +244,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     if cl:
         model = model.to(memory_format=torch.channels_last)
     ema_decay = float(tc["ema_decay"])
-    ema = None
-    if ema_decay > 0:
-        ema = copy.deepcopy(model)
-        for p in ema.parameters():
-            p.requires_grad_(False)
-        if ema_state is not None:
-            ema.load_state_dict(ema_state)
-        log(f"weight EMA, decay {ema_decay} per step ({'resumed' if ema_state is not None else 'starts at these weights'})")
+    ema = make_ema(model, ema_decay, ema_state, log)
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
 
     stop = epochs if max_epochs is None else min(epochs, max_epochs)

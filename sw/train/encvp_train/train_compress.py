@@ -18,7 +18,6 @@ Writes into ``--out``: ``train.log`` (config, budget, one line per evaluation), 
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime as _dt
 import json
 import math
@@ -35,7 +34,7 @@ from .budget import budget_rows, format_budget
 from .codec import DECODER_DEFAULTS, Codec, decoder_macs_per_pixel, pad_to_multiple, psnr, to_pixels
 from .config import ConfigError, _merge
 from .quant import level_histogram
-from .train import Logger, atomic_save, ema_update, git_commit, pick_device, seed_everything
+from .train import Logger, atomic_save, ema_update, git_commit, make_ema, pick_device, seed_everything
 
 DATA_DEFAULTS = {"val_photos": 3, "val_seed": 20220801, "scales": [1.0, 0.75, 0.5], "crop": 128,
                  "val_long_side": 768}
@@ -284,14 +283,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         opt = make_optimizer(model, tc)
         log("calibrated: " + encoder_report(model))
     ema_decay = float(tc["ema_decay"])
-    ema = None
-    if ema_decay > 0:
-        ema = copy.deepcopy(model)
-        for p in ema.parameters():
-            p.requires_grad_(False)
-        if ema_state is not None:
-            ema.load_state_dict(ema_state)
-        log(f"weight EMA, decay {ema_decay} per step ({'resumed' if ema_state is not None else 'starts at these weights'})")
+    ema = make_ema(model, ema_decay, ema_state, log)
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
 
     steps = int(tc["steps"])
