@@ -842,14 +842,17 @@ TEST(Decoder, MatchesTrainingFlowReference) {
 #endif
 }
 
-// The shipped, trained codec (configs/networks/kodak-025.{enet,edec}): codes of a synthetic picture
-// from the golden encoder, decoded here and by the NumPy reference: PSNR between the two > 60 dB.
-TEST(Decoder, ShippedDecoderMatchesTrainingFlowReference) {
+// The shipped, trained codecs (configs/networks/kodak-*.{enet,edec}, one per rate): codes of a
+// synthetic picture from the golden encoder, decoded here and by the NumPy reference: PSNR between
+// the two > 60 dB.
+class ShippedCodec : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ShippedCodec, DecoderMatchesTrainingFlowReference) {
 #ifndef ENCVP_PYTHON
     GTEST_SKIP() << "ENCVP_PYTHON not configured";
 #else
-    const std::string base = std::string(ENCVP_SOURCE_DIR) + "/configs/networks/kodak-025";
-    if (!std::ifstream(base + ".edec") || !std::ifstream(base + ".enet")) GTEST_SKIP() << "no shipped kodak-025 codec";
+    const std::string base = std::string(ENCVP_SOURCE_DIR) + "/configs/networks/" + GetParam();
+    if (!std::ifstream(base + ".edec") || !std::ifstream(base + ".enet")) GTEST_SKIP() << "no shipped " << GetParam() << " codec";
     const edec_file f = encvp::read_edec_file(base + ".edec");
     const encvp::network_file enet = encvp::read_network_file(base + ".enet");
     EXPECT_EQ(f.encoder_crc, enet.crc) << "the decoder does not name the shipped encoder";
@@ -894,8 +897,16 @@ TEST(Decoder, ShippedDecoderMatchesTrainingFlowReference) {
     for (unsigned c = 0; c < 3; ++c)
         for (std::size_t k = 0; k < std::size_t(W) * H; ++k) orig[c * W * H + k] = float(rgb[k * 3 + c]) / 255.0f;
     const double q = byte_psnr(out, orig);
-    std::printf("shipped kodak-025, synthetic 96x64 picture: C++ vs NumPy %.1f dB (999: identical bytes), vs the original %.2f dB\n",
-                agree, q);
+    std::printf("shipped %s, synthetic 96x64 picture: C++ vs NumPy %.1f dB (999: identical bytes), vs the original %.2f dB\n",
+                GetParam(), agree, q);
     EXPECT_GT(q, 12.0);
 #endif
 }
+
+INSTANTIATE_TEST_SUITE_P(Rates, ShippedCodec, ::testing::Values("kodak-0125", "kodak-025", "kodak-050"),
+                         [](const ::testing::TestParamInfo<const char*>& i) {
+                             std::string n = i.param;
+                             for (char& c : n)
+                                 if (c == '-') c = '_';
+                             return n;
+                         });
