@@ -80,6 +80,29 @@ def webp_at(src_png, bpp_target, out_png, tmp):
     return 8 * os.path.getsize(webp) / (w * h)
 
 
+def plot_rd(summary, path):
+    """Rate-distortion plot of the per-method means; the legend sits beside the axes."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
+    for method, style, key, label in (
+            ("encvp full-frame", "o-", "bpp", None),
+            ("encvp full-frame", "o:", "entropy_bpp", "encvp full-frame,\nentropy-coded (same pictures)"),
+            ("encvp patch-wise", "s--", "bpp", None), ("JPEG", "^-", "bpp", None),
+            ("JPEG 2000", "v-", "bpp", None), ("WebP", "d-", "bpp", None)):
+        pts = sorted((s[key], s["psnr"]) for s in summary if s["method"] == method)
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label or method)
+    ax.set_xlabel("bits per pixel")
+    ax.set_ylabel("PSNR (RGB), dB, mean of Kodak")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.set_title("Kodak rate-distortion (24 images)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--encvp", default=os.path.join(ROOT, "build", "platform", "encvp"))
@@ -88,7 +111,11 @@ def main():
     ap.add_argument("--rates", default="kodak-0125,kodak-025,kodak-050")
     ap.add_argument("--images", type=int, default=24)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--plot-only", action="store_true", help="redraw rd-kodak.png from OUT/summary.json")
     a = ap.parse_args()
+    if a.plot_only:
+        plot_rd(json.load(open(os.path.join(a.out, "summary.json"))), os.path.join(a.out, "rd-kodak.png"))
+        return
     os.makedirs(a.out, exist_ok=True)
     m = Metrics(a.encvp)
     images = sorted(f for f in os.listdir(a.kodak) if f.endswith(".png"))[: a.images]
@@ -164,26 +191,7 @@ def main():
     json.dump(summary, open(os.path.join(a.out, "summary.json"), "w"), indent=1)
     print("\n".join(lines))
 
-    # Rate-distortion plot.
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for method, style, key, label in (
-            ("encvp full-frame", "o-", "bpp", None),
-            ("encvp full-frame", "o:", "entropy_bpp", "encvp full-frame, entropy-coded (same pictures)"),
-            ("encvp patch-wise", "s--", "bpp", None), ("JPEG", "^-", "bpp", None),
-            ("JPEG 2000", "v-", "bpp", None), ("WebP", "d-", "bpp", None)):
-        pts = sorted((s[key], s["psnr"]) for s in summary if s["method"] == method)
-        if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label or method)
-    ax.set_xlabel("bits per pixel")
-    ax.set_ylabel("PSNR (RGB), dB, mean of Kodak")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    ax.set_title("Kodak rate-distortion (24 images)")
-    fig.tight_layout()
-    fig.savefig(os.path.join(a.out, "rd-kodak.png"), dpi=110)
+    plot_rd(summary, os.path.join(a.out, "rd-kodak.png"))
 
     # Side-by-side crops: original | encvp full-frame | encvp patch-wise | JPEG, at the nominal rate.
     nominal = "kodak-025" if "kodak-025" in rates else rates[0]
