@@ -42,6 +42,8 @@ TRAIN_DEFAULTS = {
     "teacher": None,           # optional: path of a float teacher checkpoint (distillation)
     "kd_alpha": 0.5,
     "kd_temperature": 4.0,
+    "freeze_shifts_from": 0,   # >0: from this epoch (1-based) on, every layer's shift is fixed at its
+                               # current integer value and no longer learned
     "ema_decay": 0.0,          # >0: also keep an exponential moving average of the weights (per step);
                                # validated every epoch, and best.pt holds whichever of the two is better
     "eval_every": 1,

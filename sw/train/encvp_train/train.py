@@ -161,6 +161,23 @@ def make_ema(model: torch.nn.Module, decay: float, state: dict | None, log) -> t
     return ema
 
 
+@torch.no_grad()
+def freeze_shifts(model: EncoderNet) -> list[str]:
+    """Fix every shift-normalized layer's ``log2_scale`` at its current integer shift and stop
+    learning it; returns the layers frozen by this call (already frozen ones are skipped).
+
+    Late in training a scale that wants to sit between two powers of two oscillates across the
+    rounding boundary, flipping the layer's output by 2x from epoch to epoch; with the shift fixed,
+    weights and biases can settle on one choice."""
+    done = []
+    for l in model.layers:
+        if l.norm == "shift" and l.log2_scale.requires_grad:
+            l.log2_scale.copy_(l.shift_ste().detach())
+            l.log2_scale.requires_grad_(False)
+            done.append(f"{l.spec.name}:S={int(l.log2_scale)}")
+    return done
+
+
 def layer_report(model: EncoderNet) -> str:
     parts = []
     for l in model.layers:
@@ -254,6 +271,10 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         if epoch >= stop:
             break
         relaxed = epoch < tc["float_epochs"]
+        if tc["freeze_shifts_from"] and epoch + 1 >= int(tc["freeze_shifts_from"]):
+            frozen = freeze_shifts(model)
+            if frozen:
+                log(f"epoch {epoch + 1}: shifts frozen (no longer learned): {' '.join(frozen)}")
         model.set_quant(not relaxed, not relaxed)
         if ema is not None:
             ema.set_quant(not relaxed, not relaxed)

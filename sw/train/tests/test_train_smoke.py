@@ -1,6 +1,7 @@
 """A tiny CPU training on a small subset runs end to end (train, resume, export, verify) in < 1 minute."""
 
 import json
+import math
 import tempfile
 import time
 import unittest
@@ -91,6 +92,23 @@ class TestTrainSmoke(unittest.TestCase):
             self.assertEqual(best["val_acc"], top)
             self.assertIn((top, s["best"]["epoch"], best["weights"]), cands)
             self.assertLess(export(out / "best.pt", Path(d) / "ema.enet", verify=32)["weight_bits"], 1 << 20)
+
+    def test_freeze_shifts(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / "run"
+            cfg = normalize(json.loads(json.dumps(CFG)))
+            cfg["train"]["freeze_shifts_from"] = 2
+            train(cfg, out, max_epochs=1)
+            ck1 = torch.load(out / "last.pt", weights_only=False)["model"]
+            train(cfg, out, resume=True)
+            ck2 = torch.load(out / "last.pt", weights_only=False)["model"]
+            keys = [k for k in ck2 if k.endswith("log2_scale")]
+            self.assertEqual(len(keys), 3)
+            for k in keys:
+                v1, v2 = float(ck1[k]), float(ck2[k])
+                self.assertEqual(v2, float(math.floor(v1 + 0.5)), k)   # frozen at epoch 1's integer shift
+            log = (out / "train.log").read_text()
+            self.assertIn("epoch 2: shifts frozen (no longer learned): conv1:S=", log)
 
 
 class TestEmaUpdate(unittest.TestCase):
