@@ -326,15 +326,15 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                 rec["val_acc_ema"], _ = evaluate(ema, xva, yva, device, channels_last=cl)
             rec["val_s"] = round(time.time() - t1, 1)
             rec["exact"] = not relaxed and model.layers[0].norm == "shift"
-        cand = max(("raw", "ema"), key=lambda k: rec.get("val_acc" if k == "raw" else "val_acc_ema", -1.0))
-        cand_acc = rec.get("val_acc" if cand == "raw" else "val_acc_ema")
+        use_ema = "val_acc_ema" in rec and rec["val_acc_ema"] > rec["val_acc"]
+        cand_acc = rec["val_acc_ema"] if use_ema else rec.get("val_acc")
         is_best = cand_acc is not None and not relaxed and cand_acc > best["val_acc"]
         if is_best:
-            best = {"val_acc": cand_acc, "epoch": epoch + 1, "weights": cand}
+            best = {"val_acc": cand_acc, "epoch": epoch + 1, "weights": "ema" if use_ema else "raw"}
         ema_note = f" ema {rec['val_acc_ema']:.2f}%" if "val_acc_ema" in rec else ""
         log(f"epoch {epoch + 1}/{epochs}: loss {rec['train_loss']:.4f} train {rec['train_acc']:.2f}% "
             f"val {rec.get('val_acc', float('nan')):.2f}%{ema_note}{' *' if is_best else ''}"
-            f"{' (ema)' if is_best and cand == 'ema' else ''} "
+            f"{' (ema)' if is_best and use_ema else ''} "
             f"({rec['train_s']:.0f}s, {rec['img_s']:.0f} img/s) {layer_report(model)}")
         with open(out / "metrics.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
@@ -347,7 +347,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             state["ema"] = ema.state_dict()
         atomic_save(state, ck_last)
         if is_best:
-            if cand == "ema":
+            if use_ema:
                 state = {**state, "model": ema.state_dict(), "weights": "ema", "val_acc": cand_acc}
             atomic_save(state, out / "best.pt")
         done = epoch + 1

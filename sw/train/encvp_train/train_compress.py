@@ -185,11 +185,12 @@ def resize_channels(src: torch.Tensor, shape, dim: int, gen: torch.Generator) ->
     return torch.cat([src, torch.stack(rows)], 0)
 
 
-def load_matching(model: torch.nn.Module, path, seed: int = 0) -> tuple[list[str], list[str], list[str]]:
-    """Copy every tensor of checkpoint ``path`` whose name and shape match; tensors whose shape
-    differs in the channel count only (dim 0 or 1) are cut or widened by :func:`resize_channels`.
-    Returns (loaded, resized, skipped)."""
-    ck = torch.load(path, map_location="cpu", weights_only=False)
+def load_matching(model: torch.nn.Module, ck, seed: int = 0) -> tuple[list[str], list[str], list[str]]:
+    """Copy every tensor of checkpoint ``ck`` (a path or a loaded checkpoint) whose name and shape
+    match; tensors whose shape differs in the channel count only (dim 0 or 1) are cut or widened by
+    :func:`resize_channels`.  Returns (loaded, resized, skipped)."""
+    if not isinstance(ck, dict):
+        ck = torch.load(ck, map_location="cpu", weights_only=False)
     src = ck["model"]
     own = model.state_dict()
     gen = torch.Generator().manual_seed(seed)
@@ -266,15 +267,15 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         calib = torch.from_numpy(sampler.sample(np.random.default_rng([cfg["seed"], 999_999_999]),
                                                 int(tc["calib_crops"])))
         if tc["init_from"]:
-            loaded, resized, skipped = load_matching(model, tc["init_from"], cfg["seed"])
+            init = torch.load(tc["init_from"], map_location="cpu", weights_only=False)
+            loaded, resized, skipped = load_matching(model, init, cfg["seed"])
             log(f"init from {tc['init_from']}: {len(loaded)} tensors loaded, "
                 f"resized (channels): {', '.join(resized) or 'none'}, new: {', '.join(skipped) or 'none'}")
             if any(k.startswith("encoder.layers.") for k in skipped):
                 model.calibrate(calib, "code")
             elif any(k.startswith("encoder.layers.") for k in resized):
                 # keep the trained shift and the biases of the code channels the checkpoint had
-                model.calibrate(calib, "code", keep_channels=int(torch.load(
-                    tc["init_from"], map_location="cpu", weights_only=False)["config"]["model"]["code_channels"]))
+                model.calibrate(calib, "code", keep_channels=int(init["config"]["model"]["code_channels"]))
             else:
                 model.calibrate(calib, "none")
         else:

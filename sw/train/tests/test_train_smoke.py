@@ -31,13 +31,19 @@ CFG = {
 }
 
 
+def smoke_cfg(**train_overrides) -> dict:
+    cfg = normalize(json.loads(json.dumps(CFG)))
+    cfg["train"].update(train_overrides)
+    return cfg
+
+
 @unittest.skipUnless(_common.jpeg_available(), _common.SKIP_NO_DATA)
 class TestTrainSmoke(unittest.TestCase):
     def test_train_resume_export(self):
         t0 = time.time()
         with tempfile.TemporaryDirectory() as d:
             out = Path(d) / "run"
-            cfg = normalize(json.loads(json.dumps(CFG)))
+            cfg = smoke_cfg()
             train(cfg, out, max_epochs=1)              # stop after epoch 1 ...
             self.assertTrue((out / "last.pt").is_file())
             s = train(cfg, out, resume=True)           # ... and resume for epoch 2
@@ -63,8 +69,7 @@ class TestTrainSmoke(unittest.TestCase):
     def test_time_budget_shortens_the_schedule(self):
         with tempfile.TemporaryDirectory() as d:
             out = Path(d) / "run"
-            cfg = normalize(json.loads(json.dumps(CFG)))
-            cfg["train"]["epochs"] = 40
+            cfg = smoke_cfg(epochs=40)
             s = train(cfg, out, time_budget=1e-3)     # the first epoch alone is over budget
             self.assertEqual(s["epochs_done"], 1)
             self.assertIn("schedule shortened to 1 epochs", (out / "train.log").read_text())
@@ -75,8 +80,7 @@ class TestTrainSmoke(unittest.TestCase):
     def test_weight_ema(self):
         with tempfile.TemporaryDirectory() as d:
             out = Path(d) / "run"
-            cfg = normalize(json.loads(json.dumps(CFG)))
-            cfg["train"]["ema_decay"] = 0.9
+            cfg = smoke_cfg(ema_decay=0.9)
             train(cfg, out, max_epochs=1)
             self.assertIn("ema", torch.load(out / "last.pt", weights_only=False))
             s = train(cfg, out, resume=True)
@@ -96,8 +100,7 @@ class TestTrainSmoke(unittest.TestCase):
     def test_freeze_shifts(self):
         with tempfile.TemporaryDirectory() as d:
             out = Path(d) / "run"
-            cfg = normalize(json.loads(json.dumps(CFG)))
-            cfg["train"]["freeze_shifts_from"] = 2
+            cfg = smoke_cfg(freeze_shifts_from=2)
             train(cfg, out, max_epochs=1)
             ck1 = torch.load(out / "last.pt", weights_only=False)["model"]
             train(cfg, out, resume=True)
