@@ -129,6 +129,7 @@ def load_teacher(path: str, device: torch.device) -> EncoderNet:
     t = EncoderNet(ck["config"]["model"])
     t.load_state_dict(ck["model"])
     t.set_quant(*ck.get("quant", (True, True)))
+    t.val_acc = float(ck.get("val_acc") or float("nan"))
     t.to(device).eval()
     for p in t.parameters():
         p.requires_grad_(False)
@@ -236,6 +237,9 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     warmup = int(tc["warmup_epochs"] * steps_per_epoch)
 
     teacher = load_teacher(tc["teacher"], device) if tc["teacher"] else None
+    if teacher is not None:
+        log(f"distillation: teacher {tc['teacher']} (validation {teacher.val_acc:.2f}%), "
+            f"kd_alpha {tc['kd_alpha']}, kd_temperature {tc['kd_temperature']}")
     start_epoch, step, best = 0, 0, {"val_acc": -1.0, "epoch": -1}
     ema_state = None
     ck_last = out / "last.pt"
@@ -328,7 +332,10 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             rec["exact"] = not relaxed and model.layers[0].norm == "shift"
         use_ema = "val_acc_ema" in rec and rec["val_acc_ema"] > rec["val_acc"]
         cand_acc = rec["val_acc_ema"] if use_ema else rec.get("val_acc")
-        is_best = cand_acc is not None and not relaxed and cand_acc > best["val_acc"]
+        # a relaxed (float) epoch is never the best of a quantized run; a run that is float throughout
+        # (a distillation teacher: float_epochs >= epochs) picks its best float epoch
+        float_run = tc["float_epochs"] >= epochs
+        is_best = cand_acc is not None and (not relaxed or float_run) and cand_acc > best["val_acc"]
         if is_best:
             best = {"val_acc": cand_acc, "epoch": epoch + 1, "weights": "ema" if use_ema else "raw"}
         ema_note = f" ema {rec['val_acc_ema']:.2f}%" if "val_acc_ema" in rec else ""

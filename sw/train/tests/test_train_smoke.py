@@ -113,6 +113,29 @@ class TestTrainSmoke(unittest.TestCase):
             log = (out / "train.log").read_text()
             self.assertIn("epoch 2: shifts frozen (no longer learned): conv1:S=", log)
 
+    def test_float_teacher_and_distillation(self):
+        with tempfile.TemporaryDirectory() as d:
+            tout = Path(d) / "teacher"
+            tcfg = smoke_cfg(epochs=1, float_epochs=1, label_smoothing=0.0)
+            tcfg["model"]["norm"] = "bn"
+            s = train(tcfg, tout)
+            # a run that is float throughout keeps its best float epoch (a quantized run never does)
+            self.assertEqual(s["best"]["epoch"], 1)
+            tck = torch.load(tout / "best.pt", weights_only=False)
+            self.assertEqual(tuple(tck["quant"]), (False, False))
+            with self.assertRaises(RuntimeError):          # float BN: a teacher, never a chip network
+                export(tout / "best.pt", Path(d) / "t.enet", verify=0)
+            losses = {}
+            for name, extra in (("plain", {}), ("kd", {"teacher": str(tout / "best.pt"), "kd_alpha": 0.7})):
+                out = Path(d) / name
+                train(smoke_cfg(epochs=1, **extra), out)
+                losses[name] = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])["train_loss"]
+            log = (Path(d) / "kd" / "train.log").read_text()
+            self.assertIn(f"distillation: teacher {tout / 'best.pt'} (validation {tck['val_acc']:.2f}%), "
+                          "kd_alpha 0.7, kd_temperature 4.0", log)
+            # same seed and data order: only the teacher term can change the training loss
+            self.assertNotAlmostEqual(losses["plain"], losses["kd"], places=3)
+
 
 class TestEmaUpdate(unittest.TestCase):
     def test_ema_update(self):
