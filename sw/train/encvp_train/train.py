@@ -50,6 +50,11 @@ class Logger:
         if self.f:
             self.f.write(line + "\n")
 
+    def close(self) -> None:
+        if self.f:
+            self.f.close()
+            self.f = None
+
 
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
@@ -376,6 +381,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     summary = {"name": cfg["name"], "epochs_done": done, "best": best}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     log(f"done: best val {best['val_acc']:.2f}% at epoch {best['epoch']} -> {out / 'best.pt'}")
+    log.close()
     return summary
 
 
