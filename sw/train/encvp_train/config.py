@@ -39,7 +39,8 @@ TRAIN_DEFAULTS = {
     "augment": {"pad": 4, "flip": True},
     "calib_images": 512,       # images used for the data-dependent init of shifts and biases
     "float_epochs": 0,         # epochs with relaxed (unquantized) weights and acts at the start
-    "teacher": None,           # optional: path of a float teacher checkpoint (distillation)
+    "teacher": None,           # optional (distillation): a checkpoint path, or a list of them whose
+                               # softened probabilities are averaged (float or quantized checkpoints)
     "kd_alpha": 0.5,
     "kd_temperature": 4.0,
     "freeze_shifts_from": 0,   # >0: from this epoch (1-based) on, every layer's shift is fixed at its

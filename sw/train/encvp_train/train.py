@@ -241,10 +241,16 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     total_steps = epochs * steps_per_epoch
     warmup = int(tc["warmup_epochs"] * steps_per_epoch)
 
-    teacher = load_teacher(tc["teacher"], device) if tc["teacher"] else None
-    if teacher is not None:
-        log(f"distillation: teacher {tc['teacher']} (validation {teacher.val_acc:.2f}%), "
+    teacher_paths = [tc["teacher"]] if isinstance(tc["teacher"], str) else list(tc["teacher"] or [])
+    for p in teacher_paths:
+        if not isinstance(p, str) or not Path(p).is_file():
+            raise ValueError(f"train.teacher: {p!r} is not a checkpoint file (give a path or a list of paths)")
+    teachers = [load_teacher(p, device) for p in teacher_paths]
+    for p, t in zip(teacher_paths, teachers):
+        log(f"distillation: teacher {p} (validation {t.val_acc:.2f}%), "
             f"kd_alpha {tc['kd_alpha']}, kd_temperature {tc['kd_temperature']}")
+    if len(teachers) > 1:
+        log(f"distillation: the target is the mean of the {len(teachers)} teachers' softened probabilities")
     start_epoch, step, best = 0, 0, {"val_acc": -1.0, "epoch": -1}
     ema_state = None
     ck_last = out / "last.pt"
@@ -305,11 +311,12 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                 logits = model(xb)
             logits = logits.float() * model.loss_scale()
             loss = F.cross_entropy(logits, yb, label_smoothing=tc["label_smoothing"])
-            if teacher is not None:
-                with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    tl = teacher(xb).float() * teacher.loss_scale()
+            if teachers:
                 T = tc["kd_temperature"]
-                kd = F.kl_div(F.log_softmax(logits / T, 1), F.softmax(tl / T, 1), reduction="batchmean")
+                with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    target = sum(F.softmax(t(xb).float() * t.loss_scale() / T, 1) for t in teachers)
+                target = target / len(teachers)
+                kd = F.kl_div(F.log_softmax(logits / T, 1), target, reduction="batchmean")
                 loss = (1 - tc["kd_alpha"]) * loss + tc["kd_alpha"] * T * T * kd
             opt.zero_grad(set_to_none=True)
             loss.backward()

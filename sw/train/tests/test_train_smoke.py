@@ -126,15 +126,23 @@ class TestTrainSmoke(unittest.TestCase):
             with self.assertRaises(RuntimeError):          # float BN: a teacher, never a chip network
                 export(tout / "best.pt", Path(d) / "t.enet", verify=0)
             losses = {}
-            for name, extra in (("plain", {}), ("kd", {"teacher": str(tout / "best.pt"), "kd_alpha": 0.7})):
+            float_t, quant_t = str(tout / "best.pt"), str(Path(d) / "plain" / "best.pt")
+            for name, extra in (("plain", {}), ("kd", {"teacher": float_t, "kd_alpha": 0.7}),
+                                ("kd2", {"teacher": [float_t, quant_t], "kd_alpha": 0.7})):
                 out = Path(d) / name
                 train(smoke_cfg(epochs=1, **extra), out)
                 losses[name] = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])["train_loss"]
             log = (Path(d) / "kd" / "train.log").read_text()
-            self.assertIn(f"distillation: teacher {tout / 'best.pt'} (validation {tck['val_acc']:.2f}%), "
+            self.assertIn(f"distillation: teacher {float_t} (validation {tck['val_acc']:.2f}%), "
                           "kd_alpha 0.7, kd_temperature 4.0", log)
+            log2 = (Path(d) / "kd2" / "train.log").read_text()
+            self.assertIn(f"distillation: teacher {quant_t} (validation", log2)
+            self.assertIn("the target is the mean of the 2 teachers' softened probabilities", log2)
             # same seed and data order: only the teacher term can change the training loss
             self.assertNotAlmostEqual(losses["plain"], losses["kd"], places=3)
+            self.assertNotAlmostEqual(losses["kd"], losses["kd2"], places=3)
+            with self.assertRaisesRegex(ValueError, "train.teacher: .*nope.pt.* is not a checkpoint file"):
+                train(smoke_cfg(epochs=1, teacher=[float_t, str(Path(d) / "nope.pt")]), Path(d) / "bad")
 
 
 class TestEmaUpdate(unittest.TestCase):
