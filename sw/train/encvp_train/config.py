@@ -36,7 +36,7 @@ TRAIN_DEFAULTS = {
     "label_smoothing": 0.1,
     "bf16": True,              # bf16 autocast for the training forward (CPU or CUDA)
     "channels_last": True,
-    "augment": {"pad": 4, "flip": True},
+    "augment": {"pad": 4, "flip": True, "cutout": 0},   # cutout: side of a blacked-out square (0: off)
     "calib_images": 512,       # images used for the data-dependent init of shifts and biases
     "float_epochs": 0,         # epochs with relaxed (unquantized) weights and acts at the start
     "teacher": None,           # optional (distillation): a checkpoint path, or a list of them whose
@@ -95,13 +95,21 @@ def normalize(cfg: dict) -> dict:
             raise ConfigError(f"model.layers[{i}]: 'out' is required")
     if len(m["layers"]) + (1 if m.get("head") else 0) > 32:
         raise ConfigError("model: at most 32 layers")
+    train = _merge(TRAIN_DEFAULTS, cfg.get("train", {}), "train")
+    aug = train["augment"]
+    bad = set(aug) - set(TRAIN_DEFAULTS["augment"])
+    if bad:
+        raise ConfigError(f"train.augment: unknown keys {sorted(bad)}")
+    for k in ("pad", "cutout"):
+        if not isinstance(aug[k], int) or isinstance(aug[k], bool) or aug[k] < 0:
+            raise ConfigError(f"train.augment.{k}: a non-negative integer, not {aug[k]!r}")
     return {
         "name": cfg.get("name", "net"),
         "description": cfg.get("description", ""),
         "seed": int(cfg.get("seed", 1)),
         "data": _merge(DATA_DEFAULTS, cfg.get("data", {}), "data"),
         "model": copy.deepcopy(m),
-        "train": _merge(TRAIN_DEFAULTS, cfg.get("train", {}), "train"),
+        "train": train,
     }
 
 

@@ -194,8 +194,10 @@ def train_val_split(n: int, n_val: int = 5000, seed: int = 20220801) -> tuple[np
 # Augmentation (on batches of uint8 torch tensors)
 # --------------------------------------------------------------------------------------------
 
-def augment_batch(x, generator=None, pad: int = 4, flip: bool = True):
-    """Random crop with zero padding ``pad`` and random horizontal flip, on a uint8 batch [B,3,H,W].
+def augment_batch(x, generator=None, pad: int = 4, flip: bool = True, cutout: int = 0):
+    """Random crop with zero padding ``pad`` and random horizontal flip, on a uint8 batch [B,3,H,W];
+    ``cutout`` > 0 then blacks out one ``cutout``×``cutout`` square per image (all channels) whose
+    centre is uniform over the image, so it may be cut by the border (DeVries and Taylor, 2017).
 
     Zero padding is black, which is also what the encoder's zero padding sees at the borders.
     """
@@ -214,4 +216,11 @@ def augment_batch(x, generator=None, pad: int = 4, flip: bool = True):
     if flip:
         f = torch.rand(b, generator=generator) < 0.5
         x = torch.where(f[:, None, None, None], x.flip(3), x)
+    if cutout > 0:
+        y0 = torch.randint(0, h, (b,), generator=generator) - cutout // 2
+        x0 = torch.randint(0, w, (b,), generator=generator) - cutout // 2
+        ry = torch.arange(h)[None, :] - y0[:, None]                          # B, H
+        rx = torch.arange(w)[None, :] - x0[:, None]                          # B, W
+        inside = ((ry >= 0) & (ry < cutout))[:, :, None] & ((rx >= 0) & (rx < cutout))[:, None, :]
+        x = x.masked_fill(inside[:, None], 0)
     return x

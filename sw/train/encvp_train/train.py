@@ -299,7 +299,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         t0, seen, loss_sum, correct = time.time(), 0, 0.0, 0
         for i in range(steps_per_epoch):
             idx = perm[i * bs:(i + 1) * bs]
-            xb = D.augment_batch(xtr[idx], gen, tc["augment"].get("pad", 4), tc["augment"].get("flip", True))
+            xb = D.augment_batch(xtr[idx], gen, tc["augment"].get("pad", 4), tc["augment"].get("flip", True),
+                                 tc["augment"].get("cutout", 0))
             yb = ytr[idx].to(device)
             xb = xb.to(device).float()
             if cl:

@@ -73,6 +73,24 @@ class TestSplit(unittest.TestCase):
 
 
 class TestAugment(unittest.TestCase):
+    def test_cutout(self):
+        x = torch.full((64, 3, 32, 32), 200, dtype=torch.uint8)
+        g = torch.Generator().manual_seed(1)
+        out = D.augment_batch(x, g, pad=0, flip=False, cutout=8)
+        sizes = set()
+        for b in range(64):
+            z = out[b] == 0
+            self.assertTrue(torch.equal(z[0], z[1]) and torch.equal(z[0], z[2]))   # all channels
+            ys, xs = torch.nonzero(z[0], as_tuple=True)
+            h, w = int(ys.max() - ys.min() + 1), int(xs.max() - xs.min() + 1)
+            self.assertEqual(len(ys), h * w)                  # one filled rectangle ...
+            self.assertTrue(4 <= h <= 8 and 4 <= w <= 8)      # ... of the square, cut by the border
+            self.assertTrue(torch.all(out[b][~z] == 200))     # nothing else touched
+            sizes.add((h, w))
+        self.assertIn((8, 8), sizes)
+        self.assertGreater(len(sizes), 1)                     # some squares do cross the border
+        self.assertTrue(torch.equal(D.augment_batch(x, g, pad=0, flip=False, cutout=0), x))
+
     def test_crop_flip(self):
         x = torch.arange(2 * 3 * 32 * 32, dtype=torch.int64).reshape(2, 3, 32, 32) % 251
         x = x.to(torch.uint8)

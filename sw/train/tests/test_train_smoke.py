@@ -11,7 +11,7 @@ import _common
 import numpy as np
 import torch
 
-from encvp_train.config import normalize
+from encvp_train.config import ConfigError, normalize
 from encvp_train.enet import read_enet
 from encvp_train.export import export
 from encvp_train.integer import run_layers
@@ -143,6 +143,23 @@ class TestTrainSmoke(unittest.TestCase):
             self.assertNotAlmostEqual(losses["kd"], losses["kd2"], places=3)
             with self.assertRaisesRegex(ValueError, "train.teacher: .*nope.pt.* is not a checkpoint file"):
                 train(smoke_cfg(epochs=1, teacher=[float_t, str(Path(d) / "nope.pt")]), Path(d) / "bad")
+
+
+class TestConfig(unittest.TestCase):
+    def test_augment_keys(self):
+        def with_train(**t):
+            c = json.loads(json.dumps(CFG))
+            c["train"].update(t)
+            return normalize(c)
+        self.assertEqual(with_train(augment={"cutout": 8})["train"]["augment"], {"pad": 4, "flip": True, "cutout": 8})
+        with self.assertRaisesRegex(ConfigError, r"train.augment: unknown keys \['cutuot'\]"):
+            with_train(augment={"cutuot": 8})
+        with self.assertRaisesRegex(ConfigError, "train.augment.cutout: a non-negative integer, not -1"):
+            with_train(augment={"cutout": -1})
+        with self.assertRaisesRegex(ConfigError, "train.augment.pad: a non-negative integer, not 4.5"):
+            with_train(augment={"pad": 4.5})
+        with self.assertRaisesRegex(ConfigError, r"train: unknown keys \['teachr'\]"):
+            with_train(teachr="x.pt")
 
 
 class TestEmaUpdate(unittest.TestCase):
