@@ -6,6 +6,10 @@
     PYTHONPATH=sw/train /usr/bin/python3 -m encvp_train.evaluate \\
         --checkpoint runs/cifar10-1mb/best.pt --enet configs/networks/cifar10-1mb.enet --compare
 
+    # a distillation target: the mean softmax of several checkpoints (float or quantized)
+    PYTHONPATH=sw/train /usr/bin/python3 -m encvp_train.evaluate --split val \
+        --ensemble runs/cifar10-teacher/best.pt runs/cifar10-1mb/best.pt
+
 Reports accuracy on all images of the split and per class.  Report JPEG-copy numbers as
 "CIFAR-10 test, JPEG q75 copy".  ``--json FILE`` writes the numbers for docs/results.md.
 """
@@ -16,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,6 +37,9 @@ def main(argv=None) -> int:
     ap.add_argument("--checkpoint", help="training checkpoint (.pt): PyTorch eval model")
     ap.add_argument("--enet", help="network file: integer-only NumPy inference")
     ap.add_argument("--compare", action="store_true", help="require identical logits from both")
+    ap.add_argument("--ensemble", nargs="+", metavar="CKPT",
+                    help="accuracy of each checkpoint and of the mean of their softmax probabilities "
+                         "(what train.teacher distills from, at temperature 1)")
     ap.add_argument("--split", default="test", choices=["test", "train", "val"])
     ap.add_argument("--data", help="shared data directory")
     ap.add_argument("--source", default="jpeg", help="jpeg | bin:<cifar-10-batches-bin dir>")
@@ -39,8 +47,11 @@ def main(argv=None) -> int:
     ap.add_argument("--engine", default="f64", choices=["int", "f64"], help="integer.py engine")
     ap.add_argument("--json", help="write results to this JSON file")
     a = ap.parse_args(argv)
-    if not (a.checkpoint or a.enet):
-        ap.error("give --checkpoint and/or --enet")
+    if not (a.checkpoint or a.enet or a.ensemble):
+        ap.error("give --checkpoint and/or --enet, or --ensemble")
+    for p in a.ensemble or []:
+        if not Path(p).is_file():
+            ap.error(f"--ensemble: no checkpoint {p}")
     torch.set_num_threads(2)
     if a.split == "val":
         x, y = D.load_split("train", a.data, a.source)
@@ -85,6 +96,22 @@ def main(argv=None) -> int:
     if a.checkpoint or a.enet:
         pc = res.get("enet", res.get("checkpoint"))["per_class"]
         print("per class: " + ", ".join(f"{n} {v:.1f}" for n, v in zip(D.CLASSES, pc)))
+    if a.ensemble:
+        from .train import load_teacher
+        probs, members = [], []
+        for p in a.ensemble:
+            t = load_teacher(p, torch.device("cpu"))
+            with torch.no_grad():
+                lg = torch.cat([t(torch.from_numpy(x[i:i + 500])).double() * t.loss_scale().double()
+                                for i in range(0, len(x), 500)])
+            probs.append(torch.softmax(lg, 1))
+            acc = float((lg.argmax(1).numpy() == y).mean()) * 100
+            members.append({"path": p, "accuracy": acc})
+            print(f"{p}: {acc:.2f}% on {len(y)} images, {label}")
+        pred = (sum(probs) / len(probs)).argmax(1).numpy()
+        acc = float((pred == y).mean()) * 100
+        res["ensemble"] = {"members": members, "accuracy": acc, "per_class": per_class(pred, y)}
+        print(f"ensemble of {len(probs)} (mean softmax): {acc:.2f}% on {len(y)} images, {label}")
     if a.compare and len(logits) == 2:
         same = np.array_equal(logits["torch"].astype(np.int64), logits["integer"])
         res["identical_logits"] = bool(same)

@@ -13,6 +13,7 @@ import torch
 
 from encvp_train.config import ConfigError, normalize
 from encvp_train.enet import read_enet
+from encvp_train.evaluate import main as evaluate_main
 from encvp_train.export import export
 from encvp_train.integer import run_layers
 from encvp_train.report import markdown, run_row
@@ -141,6 +142,17 @@ class TestTrainSmoke(unittest.TestCase):
             # same seed and data order: only the teacher term can change the training loss
             self.assertNotAlmostEqual(losses["plain"], losses["kd"], places=3)
             self.assertNotAlmostEqual(losses["kd"], losses["kd2"], places=3)
+            # the target's accuracy: each member and the mean of their probabilities
+            js = Path(d) / "ens.json"
+            self.assertEqual(evaluate_main(["--split", "val", "--limit", "300", "--ensemble", float_t, quant_t,
+                                            "--json", str(js)]), 0)
+            ens = json.loads(js.read_text())["ensemble"]
+            self.assertEqual([m["path"] for m in ens["members"]], [float_t, quant_t])
+            self.assertTrue(all(0 <= m["accuracy"] <= 100 for m in ens["members"]) and 0 <= ens["accuracy"] <= 100)
+            self.assertEqual(evaluate_main(["--split", "val", "--limit", "300", "--ensemble", quant_t, quant_t,
+                                            "--json", str(js)]), 0)
+            ens = json.loads(js.read_text())["ensemble"]
+            self.assertEqual(ens["accuracy"], ens["members"][0]["accuracy"])   # a checkpoint with itself
             with self.assertRaisesRegex(ValueError, "train.teacher: .*nope.pt.* is not a checkpoint file"):
                 train(smoke_cfg(epochs=1, teacher=[float_t, str(Path(d) / "nope.pt")]), Path(d) / "bad")
 
