@@ -205,6 +205,12 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     first epoch that ends past it."""
     t_start = time.time()
     tc = cfg["train"]
+    # checked before anything is written or loaded: a typo must not cost a data load
+    t = tc["teacher"]
+    teacher_paths = [] if t is None else list(t) if isinstance(t, (list, tuple)) else [t]
+    for p in teacher_paths:
+        if not isinstance(p, str) or not Path(p).is_file():
+            raise ValueError(f"train.teacher: {p!r} is not a checkpoint file (give a path or a list of paths)")
     out.mkdir(parents=True, exist_ok=True)
     log = Logger(out / "train.log")
     torch.set_num_threads(int(tc["threads"]))
@@ -241,10 +247,6 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     total_steps = epochs * steps_per_epoch
     warmup = int(tc["warmup_epochs"] * steps_per_epoch)
 
-    teacher_paths = [tc["teacher"]] if isinstance(tc["teacher"], str) else list(tc["teacher"] or [])
-    for p in teacher_paths:
-        if not isinstance(p, str) or not Path(p).is_file():
-            raise ValueError(f"train.teacher: {p!r} is not a checkpoint file (give a path or a list of paths)")
     teachers = [load_teacher(p, device) for p in teacher_paths]
     for p, t in zip(teacher_paths, teachers):
         log(f"distillation: teacher {p} (validation {t.val_acc:.2f}%), "

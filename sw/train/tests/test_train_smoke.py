@@ -155,6 +155,9 @@ class TestTrainSmoke(unittest.TestCase):
             self.assertEqual(ens["accuracy"], ens["members"][0]["accuracy"])   # a checkpoint with itself
             with self.assertRaisesRegex(ValueError, "train.teacher: .*nope.pt.* is not a checkpoint file"):
                 train(smoke_cfg(epochs=1, teacher=[float_t, str(Path(d) / "nope.pt")]), Path(d) / "bad")
+            with self.assertRaisesRegex(ValueError, "train.teacher: 5 is not a checkpoint file"):
+                train(smoke_cfg(epochs=1, teacher=5), Path(d) / "bad")
+            self.assertFalse((Path(d) / "bad").exists())       # refused before anything was written
 
 
 class TestConfig(unittest.TestCase):
