@@ -206,8 +206,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     t_start = time.time()
     tc = cfg["train"]
     # checked before anything is written or loaded: a typo must not cost a data load
-    t = tc["teacher"]
-    teacher_paths = [] if t is None else list(t) if isinstance(t, (list, tuple)) else [t]
+    spec = tc["teacher"]
+    teacher_paths = [] if spec is None else list(spec) if isinstance(spec, (list, tuple)) else [spec]
     for p in teacher_paths:
         if not isinstance(p, str) or not Path(p).is_file():
             raise ValueError(f"train.teacher: {p!r} is not a checkpoint file (give a path or a list of paths)")
@@ -301,8 +301,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         t0, seen, loss_sum, correct = time.time(), 0, 0.0, 0
         for i in range(steps_per_epoch):
             idx = perm[i * bs:(i + 1) * bs]
-            xb = D.augment_batch(xtr[idx], gen, tc["augment"].get("pad", 4), tc["augment"].get("flip", True),
-                                 tc["augment"].get("cutout", 0))
+            xb = D.augment_batch(xtr[idx], gen, **tc["augment"])   # pad, flip, cutout (normalized config)
             yb = ytr[idx].to(device)
             xb = xb.to(device).float()
             if cl:
