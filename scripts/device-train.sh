@@ -1,59 +1,54 @@
 #!/bin/sh
 # One prepared, time-boxed training session on a lent GPU machine (docs/training.md, "On a GPU").
 #
-#   scripts/device-train.sh --stage                 # here: copy the training data into .device/data
-#   scripts/device-train.sh --minutes 8 --out "$OUT"   # there (carry .device): train both networks
+#   scripts/device-train.sh --stage                       # here: data + start checkpoints -> .device
+#   scripts/device-train.sh --minutes 8 --out "$OUT" --work /tmp/w JOB...   # there (carry .device)
 #
-# --stage copies the CIFAR-10 JPEG archives and the training photos (~31 MiB, under the 64 MiB a
-# device call carries) from the shared data folder into the git-ignored .device/data. A run trains
-# the CIFAR network (configs/train/cifar10-1mb.json) and then the 0.25 bpp codec
-# (configs/train/kodak-025.json), each with its schedule fitted into its share of the time
-# (--time-budget of the trainers), exports both, and leaves run folders, logs and networks in OUT
-# (default runs/device). The same commands run on the CPU, only slower (--device cpu).
-# Options: --minutes M (total, default 8), --cifar-share F (default 0.5), --device D (default auto),
-# --threads N (default 8), --data DIR (default .device/data), --out DIR, --cifar-config FILE,
-# --codec-config FILE (other experiments, or tiny ones for a dry run), --stage, --src DIR (the
-# shared data folder, for --stage).
+# A JOB is cifar:CONFIG (encvp_train.train) or codec:CONFIG (encvp_train.train_compress); without
+# any, the GPU schedules of the shipped networks run: cifar:configs/train/cifar10-1mb-gpu.json and
+# codec:configs/train/kodak-025-gpu.json. All jobs train AT THE SAME TIME on the one device (small
+# networks leave a big GPU mostly idle, so several runs side by side cost little more than one),
+# each with the whole time budget: its trainer fits its schedule into it after the first epoch or
+# evaluation round (--time-budget). Run folders go to WORK (default: OUT); every 45 s and at the
+# end each is packed into OUT/<config name>.tgz (logs + best.pt without optimizer state, see
+# scripts/device_pack.py), so a session cut short by its time limit still returns its best weights.
+# A job still running 60 s past the budget is stopped. Export and check the networks here
+# afterwards (docs/training.md). The same commands run on the CPU, only slower (--device cpu).
+#
+# --stage copies the CIFAR-10 JPEG archives and the training photos (~31 MiB) from the shared data
+# folder into the git-ignored .device/data, and the trained codecs' weights (runs/kodak-025 and
+# runs/kodak-050 best.pt, without optimizer state, ~3 MB each) to .device/init/, where the codec
+# GPU configs start from. Options: --minutes M (training time, default 8), --device D (auto),
+# --threads N (per job, default 2), --data DIR (.device/data), --out DIR (runs/device), --work DIR,
+# --src DIR (the shared data folder, for --stage).
 set -eu
 cd "$(dirname "$0")/.."
 MINUTES=8
-SHARE=0.5
 DEVICE=auto
 DATA=.device/data
 OUT=runs/device
+WORK=""
 STAGE=0
-THREADS=8
-CIFAR_CFG=configs/train/cifar10-1mb.json
-CODEC_CFG=configs/train/kodak-025.json
+THREADS=2
 SRC=${ENCVP_DATA:-../shared/data}
+JOBS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) MINUTES=$2; shift 2 ;;
-    --cifar-share) SHARE=$2; shift 2 ;;
     --device) DEVICE=$2; shift 2 ;;
     --data) DATA=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --work) WORK=$2; shift 2 ;;
     --src) SRC=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
-    --cifar-config) CIFAR_CFG=$2; shift 2 ;;
-    --codec-config) CODEC_CFG=$2; shift 2 ;;
     --stage) STAGE=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "device-train.sh: unknown argument $1" >&2; exit 2 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    cifar:*|codec:*) JOBS="$JOBS $1"; shift ;;
+    *) echo "device-train.sh: unknown argument $1 (a job is cifar:CONFIG or codec:CONFIG)" >&2; exit 2 ;;
   esac
 done
-
-if [ "$STAGE" = 1 ]; then
-  for f in cifar10-jpeg/cifar10-train-jpeg.tar.xz cifar10-jpeg/cifar10-test-jpeg.tar.xz; do
-    [ -f "$SRC/$f" ] || { echo "device-train.sh: no $SRC/$f (--src names the shared data folder)" >&2; exit 2; }
-  done
-  [ -d "$SRC/photos-train" ] || { echo "device-train.sh: no $SRC/photos-train" >&2; exit 2; }
-  mkdir -p "$DATA/cifar10-jpeg" "$DATA/photos-train"
-  cp "$SRC"/cifar10-jpeg/*.tar.xz "$DATA/cifar10-jpeg/"
-  cp "$SRC"/photos-train/* "$DATA/photos-train/"
-  echo "device-train.sh: staged $(du -sh "$DATA" | cut -f1) in $DATA; carry \".device\" to the device"
-  exit 0
-fi
+[ -n "$JOBS" ] || JOBS="cifar:configs/train/cifar10-1mb-gpu.json codec:configs/train/kodak-025-gpu.json"
+[ -n "$WORK" ] || WORK=$OUT
 
 # Debian's interpreter where it has torch, else the first python3 on PATH (the device's).
 PY=""
@@ -61,27 +56,79 @@ for c in /usr/bin/python3 python3; do
   if "$c" -c "import torch" >/dev/null 2>&1; then PY=$c; break; fi
 done
 [ -n "$PY" ] || { echo "device-train.sh: no python3 with torch" >&2; exit 2; }
-budget() { "$PY" -c "import sys; print(max(30, int(float(sys.argv[1]) * 60 * float(sys.argv[2]))))" "$MINUTES" "$1"; }
-CIFAR_S=$(budget "$SHARE")
-CODEC_S=$(budget "$("$PY" -c "import sys; print(1 - float(sys.argv[1]))" "$SHARE")")
-mkdir -p "$OUT"
-export PYTHONPATH=sw/train OMP_WAIT_POLICY=PASSIVE ENCVP_CACHE="$OUT/cache"
-"$PY" -c "import torch; print('device-train.sh: torch', torch.__version__, 'cuda' if torch.cuda.is_available() else 'cpu only')"
-echo "device-train.sh: CIFAR network for ${CIFAR_S} s, then the codec for ${CODEC_S} s, into $OUT"
 
-# A failed stage does not stop the next one: the time on a lent machine is counted.
+if [ "$STAGE" = 1 ]; then
+  for f in cifar10-jpeg/cifar10-train-jpeg.tar.xz cifar10-jpeg/cifar10-test-jpeg.tar.xz; do
+    [ -f "$SRC/$f" ] || { echo "device-train.sh: no $SRC/$f (--src names the shared data folder)" >&2; exit 2; }
+  done
+  [ -d "$SRC/photos-train" ] || { echo "device-train.sh: no $SRC/photos-train" >&2; exit 2; }
+  mkdir -p "$DATA/cifar10-jpeg" "$DATA/photos-train" .device/init
+  cp "$SRC"/cifar10-jpeg/*.tar.xz "$DATA/cifar10-jpeg/"
+  cp "$SRC"/photos-train/* "$DATA/photos-train/"
+  for r in kodak-025 kodak-050; do
+    if [ -f "runs/$r/best.pt" ]; then
+      "$PY" -c "import sys, torch
+ck = torch.load(sys.argv[1], map_location='cpu', weights_only=False)
+torch.save({k: ck[k] for k in ('model', 'config', 'step', 'val_psnr') if k in ck}, sys.argv[2])" \
+        "runs/$r/best.pt" ".device/init/$r.pt"
+    else
+      echo "device-train.sh: no runs/$r/best.pt: the codec config that starts from it will fail" >&2
+    fi
+  done
+  echo "device-train.sh: staged $(du -sh .device | cut -f1) in .device; carry \".device\" to the device"
+  exit 0
+fi
+
+T0=$(date +%s)
+BUDGET=$("$PY" -c "import sys; print(max(30, int(float(sys.argv[1]) * 60)))" "$MINUTES")
+mkdir -p "$OUT" "$WORK"
+export PYTHONPATH=sw/train OMP_WAIT_POLICY=PASSIVE ENCVP_CACHE="${ENCVP_CACHE:-$WORK/cache}" PYTHONUNBUFFERED=1
+"$PY" -c "import torch; print('device-train.sh: torch', torch.__version__, torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu only')"
+echo "device-train.sh: jobs:$JOBS; ${BUDGET} s each, side by side; runs in $WORK, archives in $OUT"
+
+# CIFAR is decoded once (~15 s) before the jobs start, so they do not race on the cache.
+case "$JOBS" in *cifar:*)
+  "$PY" -c "import sys, encvp_train.data as D; D.load_split('train', sys.argv[1], 'jpeg')" "$DATA" ;;
+esac
+
+PIDS=""
+RUNS=""
+for j in $JOBS; do
+  kind=${j%%:*}
+  cfg=${j#*:}
+  name=$(basename "$cfg" .json)
+  [ -f "$cfg" ] || { echo "device-train.sh: $j: no such config" >&2; exit 2; }
+  used=$(( $(date +%s) - T0 ))
+  b=$(( BUDGET - used ))
+  [ "$b" -ge 20 ] || b=20
+  if [ "$kind" = cifar ]; then mod=encvp_train.train; else mod=encvp_train.train_compress; fi
+  "$PY" -m "$mod" --config "$cfg" --out "$WORK/$name" --resume --data "$DATA" --device "$DEVICE" \
+    --time-budget "$b" --threads "$THREADS" >"$WORK/$name.stdout" 2>&1 &
+  PIDS="$PIDS $!"
+  RUNS="$RUNS $WORK/$name"
+  echo "device-train.sh: started $kind $name (pid $!, budget $b s)"
+done
+
+pack() { "$PY" scripts/device_pack.py "$OUT" $RUNS || true; }
+# Helpers write nowhere: an orphaned sleep holding our stdout would keep a caller's pipe open.
+( while sleep 45; do pack; done ) >/dev/null 2>&1 &
+PACKER=$!
+( sleep $(( BUDGET + 60 )); for p in $PIDS; do kill "$p" 2>/dev/null || true; done ) >/dev/null 2>&1 &
+KILLER=$!
+
 rc=0
-C=$(basename "$CIFAR_CFG" .json)
-K=$(basename "$CODEC_CFG" .json)
-"$PY" -m encvp_train.train --config "$CIFAR_CFG" --out "$OUT/$C" --resume \
-  --data "$DATA" --device "$DEVICE" --time-budget "$CIFAR_S" --threads "$THREADS" >"$OUT/$C.stdout" 2>&1 || rc=1
-"$PY" -m encvp_train.export --checkpoint "$OUT/$C/best.pt" -o "$OUT/$C.enet" \
-  --data "$DATA" >>"$OUT/$C.stdout" 2>&1 || rc=1
-"$PY" -m encvp_train.train_compress --config "$CODEC_CFG" --out "$OUT/$K" --resume \
-  --data "$DATA" --device "$DEVICE" --time-budget "$CODEC_S" --threads "$THREADS" >"$OUT/$K.stdout" 2>&1 || rc=1
-"$PY" -m encvp_train.export_compress --checkpoint "$OUT/$K/best.pt" -o "$OUT/$K.enet" \
-  --log "$OUT/$K/train.log" --data "$DATA" >>"$OUT/$K.stdout" 2>&1 || rc=1
-rm -rf "$OUT/cache"
-tail -n 3 "$OUT/$C/train.log" "$OUT/$K/train.log" 2>/dev/null || true
-[ "$rc" = 0 ] || echo "device-train.sh: a stage failed, see $OUT/*.stdout" >&2
+for p in $PIDS; do
+  wait "$p" || rc=1
+done
+for h in "$PACKER" "$KILLER"; do
+  pkill -P "$h" 2>/dev/null || true
+  kill "$h" 2>/dev/null || true
+done
+pack
+for r in $RUNS; do
+  echo "== $r"
+  tail -n 2 "$r/train.log" 2>/dev/null || tail -n 5 "$r.stdout"
+done
+echo "device-train.sh: $(( $(date +%s) - T0 )) s in all"
+[ "$rc" = 0 ] || echo "device-train.sh: a job failed or was stopped, see the stdout in its archive" >&2
 exit $rc

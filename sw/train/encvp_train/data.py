@@ -200,27 +200,30 @@ def augment_batch(x, generator=None, pad: int = 4, flip: bool = True, cutout: in
     centre is uniform over the image, so it may be cut by the border (DeVries and Taylor, 2017).
 
     Zero padding is black, which is also what the encoder's zero padding sees at the borders.
+    The random draws come from ``generator`` on the CPU whatever ``x``'s device, so a batch on a GPU
+    is augmented exactly as the same batch on the CPU (only the gathers run on ``x``'s device).
     """
     import torch
 
     b, c, h, w = x.shape
+    dev = x.device
     if pad > 0:
         xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
-        oy = torch.randint(0, 2 * pad + 1, (b,), generator=generator)
-        ox = torch.randint(0, 2 * pad + 1, (b,), generator=generator)
-        rows = (oy[:, None] + torch.arange(h)[None, :])                      # B, H
-        cols = (ox[:, None] + torch.arange(w)[None, :])                      # B, W
-        bidx = torch.arange(b)[:, None, None, None]
-        cidx = torch.arange(c)[None, :, None, None]
+        oy = torch.randint(0, 2 * pad + 1, (b,), generator=generator).to(dev)
+        ox = torch.randint(0, 2 * pad + 1, (b,), generator=generator).to(dev)
+        rows = (oy[:, None] + torch.arange(h, device=dev)[None, :])          # B, H
+        cols = (ox[:, None] + torch.arange(w, device=dev)[None, :])          # B, W
+        bidx = torch.arange(b, device=dev)[:, None, None, None]
+        cidx = torch.arange(c, device=dev)[None, :, None, None]
         x = xp[bidx, cidx, rows[:, None, :, None], cols[:, None, None, :]]
     if flip:
-        f = torch.rand(b, generator=generator) < 0.5
+        f = (torch.rand(b, generator=generator) < 0.5).to(dev)
         x = torch.where(f[:, None, None, None], x.flip(3), x)
     if cutout > 0:
-        y0 = torch.randint(0, h, (b,), generator=generator) - cutout // 2
-        x0 = torch.randint(0, w, (b,), generator=generator) - cutout // 2
-        ry = torch.arange(h)[None, :] - y0[:, None]                          # B, H
-        rx = torch.arange(w)[None, :] - x0[:, None]                          # B, W
+        y0 = (torch.randint(0, h, (b,), generator=generator) - cutout // 2).to(dev)
+        x0 = (torch.randint(0, w, (b,), generator=generator) - cutout // 2).to(dev)
+        ry = torch.arange(h, device=dev)[None, :] - y0[:, None]              # B, H
+        rx = torch.arange(w, device=dev)[None, :] - x0[:, None]              # B, W
         inside = ((ry >= 0) & (ry < cutout))[:, :, None] & ((rx >= 0) & (rx < cutout))[:, None, :]
         x = x.masked_fill(inside[:, None], 0)
     return x

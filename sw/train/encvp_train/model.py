@@ -201,7 +201,7 @@ class QConv(nn.Module):
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor) -> None:
         """Data-dependent init: shift from the spread of the accumulator, bias centering each channel."""
-        self.wq.initialized.fill_(False)
+        self.wq.reset()
         self.wq.update_step(self.weight)
         acc = self._conv(x.float(), self.wq.codes(self.weight).float())
         if self.norm == "shift":
@@ -255,7 +255,7 @@ class QHead(nn.Module):
 
     @torch.no_grad()
     def calibrate(self, a: torch.Tensor) -> None:
-        self.wq.initialized.fill_(False)
+        self.wq.reset()
         self.wq.update_step(self.weight)
         logits = a.float().sum(dim=(2, 3)) @ self.wq.codes(self.weight).float().t()
         std = float(logits.std().clamp_min(1e-6))

@@ -85,6 +85,18 @@ class WeightQuantizer(nn.Module):
         self.L = LEVELS[bits]
         self.register_buffer("step", torch.ones(()))
         self.register_buffer("initialized", torch.zeros((), dtype=torch.bool))
+        # host-side copy of ``initialized`` once it is known to be true: reading the buffer at every
+        # training step would make a GPU step wait for the one before it
+        self._init_known = False
+
+    def reset(self) -> None:
+        """Forget the step: the next ``update_step`` sets it from the weights (re-calibration)."""
+        self.initialized.fill_(False)
+        self._init_known = False
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._init_known = False          # the loaded buffer decides again
+        super()._load_from_state_dict(*args, **kwargs)
 
     def extra_repr(self) -> str:
         return f"bits={self.bits}, mode={self.mode}, momentum={self.momentum}"
@@ -93,9 +105,10 @@ class WeightQuantizer(nn.Module):
     def update_step(self, w: torch.Tensor) -> None:
         """Re-estimate the step from the current latent weights (training mode only)."""
         new = equalized_step(w, self.bits)
-        if not bool(self.initialized):
+        if not self._init_known and not bool(self.initialized):
             self.step.copy_(new)
             self.initialized.fill_(True)
+            self._init_known = True
         elif self.mode == "equalized":
             self.step.mul_(self.momentum).add_((1.0 - self.momentum) * new)
 
