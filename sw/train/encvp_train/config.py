@@ -43,6 +43,8 @@ TRAIN_DEFAULTS = {
                                # softened probabilities are averaged (float or quantized checkpoints)
     "kd_alpha": 0.5,
     "kd_temperature": 4.0,
+    "init_from": None,         # a checkpoint (same layers) whose weights start this run, with a fresh
+                               # optimizer and this config's schedule, instead of the calibrated init
     "freeze_shifts_from": 0,   # >0: from this epoch (1-based) on, every layer's shift is fixed at its
                                # current integer value and no longer learned
     "ema_decay": 0.0,          # >0: also keep an exponential moving average of the weights (per step);

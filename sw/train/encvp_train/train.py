@@ -216,6 +216,9 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     for p in teacher_paths:
         if not isinstance(p, str) or not Path(p).is_file():
             raise ValueError(f"train.teacher: {p!r} is not a checkpoint file (give a path or a list of paths)")
+    init_from = tc["init_from"]
+    if init_from is not None and (not isinstance(init_from, str) or not Path(init_from).is_file()):
+        raise ValueError(f"train.init_from: {init_from!r} is not a checkpoint file")
     out.mkdir(parents=True, exist_ok=True)
     log = Logger(out / "train.log")
     torch.set_num_threads(int(tc["threads"]))
@@ -278,12 +281,24 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     else:
         if resume:
             log(f"--resume: no {ck_last}, starting from scratch")
-        g = torch.Generator().manual_seed(cfg["seed"])
-        calib = xtr[torch.randperm(len(xtr), generator=g)[: tc["calib_images"]].to(xtr.device)].cpu()
-        model.calibrate(calib)   # on the CPU, before the move: the same start on any device
+        if init_from is not None:
+            src = torch.load(init_from, map_location="cpu", weights_only=False)
+            try:
+                model.load_state_dict(src["model"])
+            except (KeyError, RuntimeError) as e:
+                raise ValueError(f"train.init_from: {init_from} does not hold this config's layers: "
+                                 f"{str(e).splitlines()[0]}") from None
+            if "quant" in src:
+                model.set_quant(*src["quant"])
+            log(f"init from {init_from} (its validation {src.get('val_acc')}%): weights, shifts and "
+                f"biases loaded, fresh optimizer, this config's schedule: " + layer_report(model))
+        else:
+            g = torch.Generator().manual_seed(cfg["seed"])
+            calib = xtr[torch.randperm(len(xtr), generator=g)[: tc["calib_images"]].to(xtr.device)].cpu()
+            model.calibrate(calib)   # on the CPU, before the move: the same start on any device
+            log("calibrated: " + layer_report(model))
         model.to(device)
         opt = make_optimizer(model, tc)
-        log("calibrated: " + layer_report(model))
     if cl:
         model = model.to(memory_format=torch.channels_last)
     ema_decay = float(tc["ema_decay"])

@@ -73,6 +73,24 @@ class TestEqualization(unittest.TestCase):
     def test_binary_equiprobable(self):
         self.check(lambda s: torch.randn(s), 1, 0.01)
 
+    def test_first_step_after_reset_or_load(self):
+        # the first update sets the step outright (no moving average with the placeholder 1.0),
+        # also after reset() and after loading the state of a quantizer that never saw weights
+        torch.manual_seed(3)
+        w = torch.randn(5000)
+        q = WeightQuantizer(2, "equalized", momentum=0.9)
+        q.update_step(w)
+        self.assertAlmostEqual(float(q.step), float(equalized_step(w, 2)), places=6)
+        q.update_step(w * 4)           # later updates average: 0.9 old + 0.1 new
+        self.assertAlmostEqual(float(q.step), 1.3 * float(equalized_step(w, 2)), places=5)
+        q.reset()
+        q.update_step(w * 4)
+        self.assertAlmostEqual(float(q.step), float(equalized_step(w * 4, 2)), places=5)
+        q.load_state_dict(WeightQuantizer(2, "equalized").state_dict())
+        self.assertFalse(bool(q.initialized))
+        q.update_step(w)
+        self.assertAlmostEqual(float(q.step), float(equalized_step(w, 2)), places=6)
+
     def test_equalized_adapts_fixed_does_not(self):
         torch.manual_seed(2)
         w = torch.randn(10000)

@@ -160,6 +160,31 @@ class TestTrainSmoke(unittest.TestCase):
             self.assertFalse((Path(d) / "bad").exists())       # refused before anything was written
 
 
+    def test_init_from(self):
+        with tempfile.TemporaryDirectory() as d:
+            src = Path(d) / "src"
+            train(smoke_cfg(epochs=1), src)
+            sck = torch.load(src / "best.pt", weights_only=False)
+            out = Path(d) / "ft"
+            train(smoke_cfg(epochs=1, lr=0.0, warmup_epochs=0, init_from=str(src / "best.pt")), out)
+            log = (out / "train.log").read_text()
+            self.assertIn(f"init from {src / 'best.pt'} (its validation {sck['val_acc']}%)", log)
+            self.assertNotIn("calibrated:", log)
+            # lr 0 (and no weight decay): the weights stay the loaded, trained ones (a fresh init with
+            # the same seed would hold the source's *initial* weights, which its epoch changed)
+            ck = torch.load(out / "last.pt", weights_only=False)
+            for k, v in sck["model"].items():
+                if k.endswith(("weight", "beta", "log2_scale")):
+                    self.assertTrue(torch.equal(ck["model"][k], v), k)
+            other = smoke_cfg(epochs=1, init_from=str(src / "best.pt"))
+            other["model"]["layers"][1]["out"] = 24
+            with self.assertRaisesRegex(ValueError, "train.init_from: .* does not hold this config's layers"):
+                train(other, Path(d) / "bad")
+            with self.assertRaisesRegex(ValueError, "train.init_from: .*nope.pt.* is not a checkpoint file"):
+                train(smoke_cfg(epochs=1, init_from=str(Path(d) / "nope.pt")), Path(d) / "bad2")
+            self.assertFalse((Path(d) / "bad2").exists())
+
+
 class TestConfig(unittest.TestCase):
     def test_augment_keys(self):
         def with_train(**t):
