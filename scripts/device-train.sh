@@ -16,11 +16,12 @@
 # afterwards (docs/training.md). The same commands run on the CPU, only slower (--device cpu).
 #
 # --stage copies the CIFAR-10 JPEG archives and the training photos (~31 MiB) from the shared data
-# folder into the git-ignored .device/data, and the trained codecs' weights (runs/kodak-025 and
-# runs/kodak-050 best.pt, without optimizer state, ~3 MB each) to .device/init/, where the codec
-# GPU configs start from. Options: --minutes M (training time, default 8), --device D (auto),
-# --threads N (per job, default 2), --data DIR (.device/data), --out DIR (runs/device), --work DIR,
-# --src DIR (the shared data folder, for --stage).
+# folder into the git-ignored .device/data, and the trained codecs' weights (best.pt of
+# runs/gpu/kodak-0X0-gpu, the shipped codecs, else of runs/kodak-0X0; without optimizer state,
+# ~3 MB each) to .device/init/, where the codec GPU configs start from.
+# Options: --minutes M (training time, default 8), --device D (auto), --threads N (per job,
+# default 2), --data DIR (.device/data), --out DIR (runs/device), --work DIR, --src DIR (the
+# shared data folder, for --stage).
 set -eu
 cd "$(dirname "$0")/.."
 MINUTES=8
@@ -42,13 +43,18 @@ while [ $# -gt 0 ]; do
     --src) SRC=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --stage) STAGE=1; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     cifar:*|codec:*) JOBS="$JOBS $1"; shift ;;
     *) echo "device-train.sh: unknown argument $1 (a job is cifar:CONFIG or codec:CONFIG)" >&2; exit 2 ;;
   esac
 done
 [ -n "$JOBS" ] || JOBS="cifar:configs/train/cifar10-1mb-gpu.json codec:configs/train/kodak-025-gpu.json"
 [ -n "$WORK" ] || WORK=$OUT
+if [ "$STAGE" = 0 ]; then
+  for j in $JOBS; do   # every config checked before anything starts
+    [ -f "${j#*:}" ] || { echo "device-train.sh: $j: no such config" >&2; exit 2; }
+  done
+fi
 
 # Debian's interpreter where it has torch, else the first python3 on PATH (the device's).
 PY=""
@@ -66,13 +72,18 @@ if [ "$STAGE" = 1 ]; then
   cp "$SRC"/cifar10-jpeg/*.tar.xz "$DATA/cifar10-jpeg/"
   cp "$SRC"/photos-train/* "$DATA/photos-train/"
   for r in kodak-025 kodak-050; do
-    if [ -f "runs/$r/best.pt" ]; then
+    src=""
+    for c in "runs/gpu/$r-gpu/best.pt" "runs/$r/best.pt"; do   # the latest training first
+      if [ -f "$c" ]; then src=$c; break; fi
+    done
+    if [ -n "$src" ]; then
       "$PY" -c "import sys, torch
 ck = torch.load(sys.argv[1], map_location='cpu', weights_only=False)
 torch.save({k: ck[k] for k in ('model', 'config', 'step', 'val_psnr') if k in ck}, sys.argv[2])" \
-        "runs/$r/best.pt" ".device/init/$r.pt"
+        "$src" ".device/init/$r.pt"
+      echo "device-train.sh: .device/init/$r.pt from $src"
     else
-      echo "device-train.sh: no runs/$r/best.pt: the codec config that starts from it will fail" >&2
+      echo "device-train.sh: no runs/gpu/$r-gpu/best.pt or runs/$r/best.pt: the codec config that starts from it will fail" >&2
     fi
   done
   echo "device-train.sh: staged $(du -sh .device | cut -f1) in .device; carry \".device\" to the device"
@@ -97,7 +108,6 @@ for j in $JOBS; do
   kind=${j%%:*}
   cfg=${j#*:}
   name=$(basename "$cfg" .json)
-  [ -f "$cfg" ] || { echo "device-train.sh: $j: no such config" >&2; exit 2; }
   used=$(( $(date +%s) - T0 ))
   b=$(( BUDGET - used ))
   [ "$b" -ge 20 ] || b=20

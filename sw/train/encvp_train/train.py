@@ -288,8 +288,6 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             except (KeyError, RuntimeError) as e:
                 raise ValueError(f"train.init_from: {init_from} does not hold this config's layers: "
                                  f"{str(e).splitlines()[0]}") from None
-            if "quant" in src:
-                model.set_quant(*src["quant"])
             log(f"init from {init_from} (its validation {src.get('val_acc')}%): weights, shifts and "
                 f"biases loaded, fresh optimizer, this config's schedule: " + layer_report(model))
         else:
