@@ -23,6 +23,7 @@
 #include "decoder/edec.h"
 #include "golden/golden.h"
 #include "netfile/netfile.h"
+#include "container_test_util.h"
 #include "decoder_test_util.h"
 #include "sw_test_util.h"
 
@@ -33,32 +34,10 @@ namespace {
 
 // Splits a serialized file into its JSON header and payload, and rebuilds a container (valid
 // CRC unless told otherwise) from edited parts.
-struct parts {
-    json j;
-    std::vector<uint8_t> payload;
-};
-parts split(const std::vector<uint8_t>& bytes) {
-    uint32_t jlen;
-    std::memcpy(&jlen, &bytes[12], 4);
-    parts p;
-    p.j = json::parse(bytes.begin() + 24, bytes.begin() + 24 + jlen);
-    p.payload.assign(bytes.begin() + 24 + jlen, bytes.end());
-    return p;
-}
+using parts = encvp::test::container_parts;
+parts split(const std::vector<uint8_t>& bytes) { return encvp::test::split_container(bytes); }
 std::vector<uint8_t> container(const std::string& text, const std::vector<uint8_t>& payload, uint32_t version = 1) {
-    std::vector<uint8_t> out = {'E', 'N', 'C', 'V', 'P', 'D', 'E', 'C'};
-    auto put = [&](uint32_t x) {
-        for (int i = 0; i < 4; ++i) out.push_back(uint8_t(x >> (8 * i)));
-    };
-    put(version);
-    put(uint32_t(text.size()));
-    put(uint32_t(payload.size()));
-    put(0);
-    out.insert(out.end(), text.begin(), text.end());
-    out.insert(out.end(), payload.begin(), payload.end());
-    const uint32_t crc = encvp::crc32(out.data() + 24, out.size() - 24);
-    for (int i = 0; i < 4; ++i) out[20 + i] = uint8_t(crc >> (8 * i));
-    return out;
+    return encvp::test::make_container("ENCVPDEC", text, payload, version);
 }
 std::vector<uint8_t> container(const parts& p) { return container(p.j.dump(), p.payload); }
 

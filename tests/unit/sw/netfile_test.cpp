@@ -14,6 +14,7 @@
 #include "common/file.h"
 #include "netfile/netfile.h"
 #include "numerics/network.h"
+#include "container_test_util.h"
 #include "sw_test_util.h"
 
 namespace nx = encvp::nx;
@@ -60,37 +61,15 @@ network_file base_file() {
     return encvp::make_network_file(base_network(), "tiny", CLASSES, json{{"tool", "unit test"}, {"seed", 42}});
 }
 
-uint32_t rd32(const std::vector<uint8_t>& b, std::size_t at) {
-    return uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 | uint32_t(b[at + 3]) << 24;
-}
-void wr32(std::vector<uint8_t>& b, std::size_t at, uint32_t v) {
-    for (int i = 0; i < 4; ++i) b[at + std::size_t(i)] = uint8_t(v >> (8 * i));
-}
+using encvp::test::rd32;
+using encvp::test::wr32;
+using parts = encvp::test::container_parts;
 
-struct parts {
-    json j;
-    std::vector<uint8_t> payload;
-};
-
-parts split(const std::vector<uint8_t>& b) {
-    const uint32_t jlen = rd32(b, 12);
-    parts p;
-    p.j = json::parse(b.begin() + 24, b.begin() + 24 + jlen);
-    p.payload.assign(b.begin() + 24 + jlen, b.end());
-    return p;
-}
+parts split(const std::vector<uint8_t>& b) { return encvp::test::split_container(b); }
 
 // A file with the given JSON text and payload, correct lengths and CRC.
 std::vector<uint8_t> assemble(const std::string& text, const std::vector<uint8_t>& payload, uint32_t version = 1) {
-    std::vector<uint8_t> b = {'E', 'N', 'C', 'V', 'P', 'N', 'E', 'T'};
-    b.resize(24, 0);
-    wr32(b, 8, version);
-    wr32(b, 12, uint32_t(text.size()));
-    wr32(b, 16, uint32_t(payload.size()));
-    b.insert(b.end(), text.begin(), text.end());
-    b.insert(b.end(), payload.begin(), payload.end());
-    wr32(b, 20, encvp::crc32(b.data() + 24, b.size() - 24));
-    return b;
+    return encvp::test::make_container("ENCVPNET", text, payload, version);
 }
 std::vector<uint8_t> assemble(const parts& p) { return assemble(p.j.dump(1), p.payload); }
 
