@@ -16,9 +16,11 @@
 # afterwards (docs/training.md). The same commands run on the CPU, only slower (--device cpu).
 #
 # --stage copies the CIFAR-10 JPEG archives and the training photos (~31 MiB) from the shared data
-# folder into the git-ignored .device/data, and the trained codecs' weights (best.pt of
-# runs/gpu/kodak-0X0-gpu, the shipped codecs, else of runs/kodak-0X0; without optimizer state,
-# ~3 MB each) to .device/init/, where the codec GPU configs start from.
+# folder into the git-ignored .device/data. Runs that continue a shipped network start from its
+# committed .enet/.edec (train.init_from, encvp_train.warmstart), which travel with the tree.
+# Jobs that need another job's result (a distillation teacher) go in a second invocation after the
+# first, e.g. `A && scripts/device-train.sh ... cifar:STUDENT`, with codecs beside both in a third
+# one in the background (docs/training.md, "On a GPU").
 # Options: --minutes M (training time, default 8), --device D (auto), --threads N (per job,
 # default 2), --data DIR (.device/data), --out DIR (runs/device), --work DIR, --src DIR (the
 # shared data folder, for --stage).
@@ -68,24 +70,9 @@ if [ "$STAGE" = 1 ]; then
     [ -f "$SRC/$f" ] || { echo "device-train.sh: no $SRC/$f (--src names the shared data folder)" >&2; exit 2; }
   done
   [ -d "$SRC/photos-train" ] || { echo "device-train.sh: no $SRC/photos-train" >&2; exit 2; }
-  mkdir -p "$DATA/cifar10-jpeg" "$DATA/photos-train" .device/init
+  mkdir -p "$DATA/cifar10-jpeg" "$DATA/photos-train"
   cp "$SRC"/cifar10-jpeg/*.tar.xz "$DATA/cifar10-jpeg/"
   cp "$SRC"/photos-train/* "$DATA/photos-train/"
-  for r in kodak-025 kodak-050; do
-    src=""
-    for c in "runs/gpu/$r-gpu/best.pt" "runs/$r/best.pt"; do   # the latest training first
-      if [ -f "$c" ]; then src=$c; break; fi
-    done
-    if [ -n "$src" ]; then
-      "$PY" -c "import sys, torch
-ck = torch.load(sys.argv[1], map_location='cpu', weights_only=False)
-torch.save({k: ck[k] for k in ('model', 'config', 'step', 'val_psnr') if k in ck}, sys.argv[2])" \
-        "$src" ".device/init/$r.pt"
-      echo "device-train.sh: .device/init/$r.pt from $src"
-    else
-      echo "device-train.sh: no runs/gpu/$r-gpu/best.pt or runs/$r/best.pt: the codec config that starts from it will fail" >&2
-    fi
-  done
   echo "device-train.sh: staged $(du -sh .device | cut -f1) in .device; carry \".device\" to the device"
   exit 0
 fi

@@ -36,6 +36,7 @@ from .budget import budget_rows, format_budget
 from .config import load_config
 from .model import EncoderNet, argmax_lowest
 from .quant import level_histogram
+from .warmstart import fit_head_temperature, load_start
 
 
 class Logger:
@@ -218,7 +219,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             raise ValueError(f"train.teacher: {p!r} is not a checkpoint file (give a path or a list of paths)")
     init_from = tc["init_from"]
     if init_from is not None and (not isinstance(init_from, str) or not Path(init_from).is_file()):
-        raise ValueError(f"train.init_from: {init_from!r} is not a checkpoint file")
+        raise ValueError(f"train.init_from: {init_from!r} is not a checkpoint or .enet file")
     out.mkdir(parents=True, exist_ok=True)
     log = Logger(out / "train.log")
     torch.set_num_threads(int(tc["threads"]))
@@ -282,12 +283,17 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         if resume:
             log(f"--resume: no {ck_last}, starting from scratch")
         if init_from is not None:
-            src = torch.load(init_from, map_location="cpu", weights_only=False)
+            src = load_start(init_from, cfg["seed"])
             try:
                 model.load_state_dict(src["model"])
             except (KeyError, RuntimeError) as e:
                 raise ValueError(f"train.init_from: {init_from} does not hold this config's layers: "
                                  f"{str(e).splitlines()[0]}") from None
+            if model.head is not None and src.get("head_temperature_known") is False:
+                g = torch.Generator().manual_seed(cfg["seed"])
+                pick = torch.randperm(len(xtr), generator=g)[: 4 * tc["calib_images"]].to(xtr.device)
+                lt = fit_head_temperature(model, xtr[pick].cpu().float(), ytr[pick].cpu())
+                log(f"head loss temperature fitted on {len(pick)} training images: log_temp {lt:.3f}")
             log(f"init from {init_from} (its validation {src.get('val_acc')}%): weights, shifts and "
                 f"biases loaded, fresh optimizer, this config's schedule: " + layer_report(model))
         else:

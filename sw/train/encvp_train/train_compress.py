@@ -34,6 +34,7 @@ from .budget import budget_rows, format_budget
 from .codec import DECODER_DEFAULTS, Codec, decoder_macs_per_pixel, pad_to_multiple, psnr, to_pixels
 from .config import ConfigError, _merge
 from .quant import level_histogram
+from .warmstart import load_start
 from .train import Logger, atomic_save, ema_update, git_commit, make_ema, pick_device, seed_everything
 
 DATA_DEFAULTS = {"val_photos": 3, "val_seed": 20220801, "scales": [1.0, 0.75, 0.5], "crop": 128,
@@ -56,7 +57,7 @@ TRAIN_DEFAULTS = {
     "eval_every": 250,        # steps between validations / checkpoints
     "log_every": 25,
     "calib_crops": 32,
-    "init_from": None,        # checkpoint whose tensors of matching shape initialise this model
+    "init_from": None,        # checkpoint (or exported .enet + .edec) whose tensors of matching shape initialise this model
     "ema_decay": 0.0,         # >0: also validate an exponential moving average of the weights (per
                               # step); best.pt holds whichever of the two validates better
     "threads": 2,
@@ -267,7 +268,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         calib = torch.from_numpy(sampler.sample(np.random.default_rng([cfg["seed"], 999_999_999]),
                                                 int(tc["calib_crops"])))
         if tc["init_from"]:
-            init = torch.load(tc["init_from"], map_location="cpu", weights_only=False)
+            init = load_start(tc["init_from"], cfg["seed"])
             loaded, resized, skipped = load_matching(model, init, cfg["seed"])
             log(f"init from {tc['init_from']}: {len(loaded)} tensors loaded, "
                 f"resized (channels): {', '.join(resized) or 'none'}, new: {', '.join(skipped) or 'none'}")

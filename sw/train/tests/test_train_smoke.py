@@ -180,7 +180,7 @@ class TestTrainSmoke(unittest.TestCase):
             other["model"]["layers"][1]["out"] = 24
             with self.assertRaisesRegex(ValueError, "train.init_from: .* does not hold this config's layers"):
                 train(other, Path(d) / "bad")
-            with self.assertRaisesRegex(ValueError, "train.init_from: .*nope.pt.* is not a checkpoint file"):
+            with self.assertRaisesRegex(ValueError, "train.init_from: .*nope.pt.* is not a checkpoint or .enet file"):
                 train(smoke_cfg(epochs=1, init_from=str(Path(d) / "nope.pt")), Path(d) / "bad2")
             self.assertFalse((Path(d) / "bad2").exists())
 
