@@ -114,7 +114,7 @@ def load_cifar10_jpeg(split: str, data: str | os.PathLike | None = None,
     if verbose:
         print(f"decoding {tar_path} (once; cached in {cdir}) ...", flush=True)
     x, y, _ = decode_jpeg_tar(tar_path)
-    tmp_x, tmp_y = fx.with_suffix(".tmp.npy"), fy.with_suffix(".tmp.npy")
+    tmp_x, tmp_y = fx.with_suffix(f".{os.getpid()}.tmp.npy"), fy.with_suffix(f".{os.getpid()}.tmp.npy")
     np.save(tmp_x, x)
     np.save(tmp_y, y)
     os.replace(tmp_x, fx)

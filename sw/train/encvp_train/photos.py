@@ -65,7 +65,7 @@ def load_photo(path: Path, scale: float = 1.0, verbose: bool = False) -> np.ndar
             arr = np.asarray(im.convert("RGB"), dtype=np.uint8)
     else:
         arr = _resize(np.asarray(load_photo(path, 1.0, verbose)), scale)
-    tmp = f.with_suffix(".tmp.npy")
+    tmp = f.with_suffix(f".{os.getpid()}.tmp.npy")   # per process: jobs side by side decode at once
     np.save(tmp, np.ascontiguousarray(arr))
     os.replace(tmp, f)
     return np.load(f, mmap_mode="r")

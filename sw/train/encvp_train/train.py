@@ -202,13 +202,19 @@ def layer_report(model: EncoderNet) -> str:
     return " ".join(parts)
 
 
+def fit_epochs(done: int, planned: int, remaining_s: float, per_epoch_s: float) -> int:
+    """The schedule length (epochs) that ends within ``remaining_s`` more seconds at ``per_epoch_s``
+    each: never below the ``done`` epochs, never above the ``planned`` ones."""
+    return max(done, min(planned, done + max(0, int(remaining_s / per_epoch_s))))
+
+
 def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None = None,
           device_name: str = "auto", max_epochs: int | None = None, time_budget: float | None = None) -> dict:
     """Run (or resume) the training described by ``cfg``; returns the final summary.
 
-    ``time_budget`` (seconds, this invocation): after the first epoch the schedule is shortened
-    (never lengthened) so that it ends within the budget, and the run stops, resumable, after the
-    first epoch that ends past it."""
+    ``time_budget`` (seconds, this invocation): after the first and second epochs the schedule is
+    fitted (:func:`fit_epochs`; never longer than the config's) so that it ends within the budget,
+    and the run stops, resumable, after the first later epoch that ends past it."""
     t_start = time.time()
     tc = cfg["train"]
     # checked before anything is written or loaded: a typo must not cost a data load
@@ -309,7 +315,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     ema = make_ema(model, ema_decay, ema_state, log)
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
 
-    stop = epochs if max_epochs is None else min(epochs, max_epochs)
+    stop = stop_asked = epochs if max_epochs is None else min(epochs, max_epochs)
+    planned = epochs
     gen = torch.Generator()
     done = start_epoch
     for epoch in range(start_epoch, epochs):
@@ -407,16 +414,18 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         done = epoch + 1
         if time_budget is not None:
             used = time.time() - t_start
-            if epoch == start_epoch:
-                # First epoch of this invocation: fit the rest of the schedule into the budget.
+            if epoch in (start_epoch, start_epoch + 1):
+                # Fit the rest of the schedule into the budget after the first epoch of this
+                # invocation, and again after the second: the first includes the start-up (cuDNN
+                # autotuning, a teacher's first passes) and on the lent GPU took 2-3x a later epoch.
                 per_epoch = time.time() - t0
-                fit = done + max(0, int((time_budget - used) / per_epoch))
-                if fit < epochs:
-                    epochs = tc["epochs"] = max(done, fit)
+                fit = fit_epochs(done, planned, time_budget - used, per_epoch)
+                if fit != epochs:
+                    epochs = tc["epochs"] = fit
                     total_steps = epochs * steps_per_epoch
-                    stop = min(stop, epochs)
+                    stop = min(stop_asked, epochs)
                     log(f"time budget {time_budget:.0f} s: {per_epoch:.0f} s per epoch with validation "
-                        f"-> schedule shortened to {epochs} epochs (resume with --epochs {epochs})")
+                        f"(epoch {done}) -> schedule set to {epochs} epochs (resume with --epochs {epochs})")
             elif used > time_budget and done < stop:
                 log(f"time budget {time_budget:.0f} s used up after epoch {done}: stopping (resumable)")
                 break

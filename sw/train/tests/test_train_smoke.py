@@ -18,7 +18,7 @@ from encvp_train.export import export
 from encvp_train.integer import run_layers
 from encvp_train.report import markdown, run_row
 from encvp_train.model import EncoderNet
-from encvp_train.train import ema_update, train
+from encvp_train.train import ema_update, fit_epochs, train
 
 CFG = {
     "name": "smoke",
@@ -73,7 +73,7 @@ class TestTrainSmoke(unittest.TestCase):
             cfg = smoke_cfg(epochs=40)
             s = train(cfg, out, time_budget=1e-3)     # the first epoch alone is over budget
             self.assertEqual(s["epochs_done"], 1)
-            self.assertIn("schedule shortened to 1 epochs", (out / "train.log").read_text())
+            self.assertIn("(epoch 1) -> schedule set to 1 epochs", (out / "train.log").read_text())
             recs = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
             self.assertEqual(len(recs), 1)
             self.assertIn("val_acc", recs[0])              # the last epoch of a schedule is evaluated
@@ -183,6 +183,18 @@ class TestTrainSmoke(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, "train.init_from: .*nope.pt.* is not a checkpoint or .enet file"):
                 train(smoke_cfg(epochs=1, init_from=str(Path(d) / "nope.pt")), Path(d) / "bad2")
             self.assertFalse((Path(d) / "bad2").exists())
+
+
+class TestFitEpochs(unittest.TestCase):
+    def test_fit(self):
+        # 100 s left at 9 s per epoch after 2 done: 11 more; never past the plan, never below done
+        self.assertEqual(fit_epochs(2, 300, 100.0, 9.0), 13)
+        self.assertEqual(fit_epochs(2, 10, 100.0, 9.0), 10)
+        self.assertEqual(fit_epochs(2, 300, -5.0, 9.0), 2)
+        # the second fit may lengthen what a slow first epoch shortened (up to the plan)
+        first = fit_epochs(1, 300, 380.0, 20.0)
+        second = fit_epochs(2, 300, 360.0, 7.0)
+        self.assertEqual((first, second), (20, 53))
 
 
 class TestConfig(unittest.TestCase):
