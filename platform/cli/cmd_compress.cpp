@@ -105,11 +105,11 @@ int run_compress(context& ctx) {
     const std::size_t raw_bytes = serialize_code_stream(cs).size();
     std::vector<uint8_t> file = serialize_code_stream(cs);
     if (ctx.vm.count("entropy")) {
-        cs.flags |= EVC_FLAG_ENTROPY_CODED;
+        cs.flags |= EVC_FLAG_ENTROPY_CODED | EVC_FLAG_ENTROPY_MIXED;
         std::vector<uint8_t> coded = serialize_code_stream(cs);
         if (coded.size() < file.size()) file.swap(coded);
         else {
-            cs.flags &= ~EVC_FLAG_ENTROPY_CODED;  // these codes do not compress: keep them raw
+            cs.flags &= ~(EVC_FLAG_ENTROPY_CODED | EVC_FLAG_ENTROPY_MIXED);  // these codes do not compress: keep them raw
             std::printf("entropy   no saving on these codes (%zu bytes coded vs %zu raw): kept raw\n", coded.size(), file.size());
         }
     }

@@ -85,12 +85,15 @@ code_stream parse_code_stream(const std::vector<uint8_t>& b, const std::string& 
         throw input_error(src, "patch grid " + std::to_string(cols) + "x" + std::to_string(rows) + " does not match a " +
                                    std::to_string(s.width) + "x" + std::to_string(s.height) + " frame of " +
                                    std::to_string(s.patch) + "-pixel patches");
-    if (s.flags & ~EVC_FLAG_ENTROPY_CODED) throw input_error(src, "unknown flags " + std::to_string(s.flags));
+    if (s.flags & ~(EVC_FLAG_ENTROPY_CODED | EVC_FLAG_ENTROPY_MIXED))
+        throw input_error(src, "unknown flags " + std::to_string(s.flags));
+    if ((s.flags & EVC_FLAG_ENTROPY_MIXED) && !(s.flags & EVC_FLAG_ENTROPY_CODED))
+        throw input_error(src, "flags " + std::to_string(s.flags) + ": an entropy model (bit 1) without entropy coding (bit 0)");
     const bool entropy = s.flags & EVC_FLAG_ENTROPY_CODED;
     const uint64_t raw = (s.total_bits() + 7) / 8;
     if (!entropy && payload != raw)
         throw input_error(src, "payload is " + std::to_string(payload) + " bytes, the frame's codes take " + std::to_string(raw));
-    // The coder's adaptive probabilities stop at 4065/4096 (entropy.cpp), so no code bit costs less
+    // The coder's probabilities (both models) stop at 4065/4096 (entropy.cpp), so no code bit costs less
     // than log2(4096/4065) = 0.011 bit: a payload cannot expand more than 91 times. Checked with
     // margin before anything is allocated, or a 60-byte file claiming a 32768 x 32768 frame of
     // 4-pixel patches would make the reader allocate and decode 34 GB of codes.

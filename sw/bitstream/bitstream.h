@@ -14,6 +14,9 @@ constexpr uint32_t EVC_MAX_SIDE = 32768;
 // Entropy-coded payloads decode to at most this many times their size (the coder's limit is 91).
 constexpr uint64_t EVC_MAX_EXPANSION = 96;
 constexpr uint32_t EVC_FLAG_ENTROPY_CODED = 1u;
+// With EVC_FLAG_ENTROPY_CODED: the payload uses model 2 (context mixing, entropy.cpp); without it,
+// model 1 (the first format, still read).
+constexpr uint32_t EVC_FLAG_ENTROPY_MIXED = 2u;
 
 struct code_stream {
     uint32_t width = 0, height = 0;  // the original frame (before padding to whole patches)

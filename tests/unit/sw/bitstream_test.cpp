@@ -45,42 +45,76 @@ TEST(Bitstream, RawRoundTripKeepsEveryField) {
     EXPECT_EQ(serialize_code_stream(s).size(), 52u + 7 * 5 * 8 + 4);
 }
 
+// Both entropy models: model 1 (the first format) and model 2 (context mixing).
+constexpr uint32_t MODELS[2] = {EVC_FLAG_ENTROPY_CODED, EVC_FLAG_ENTROPY_CODED | EVC_FLAG_ENTROPY_MIXED};
+
 TEST(Bitstream, EntropyCodingIsLosslessOnRandomAndStructuredCodes) {
-    for (double p : {0.5, 0.1, 0.9}) {
-        code_stream s = make_stream(768, 512, 4, 7, p);
-        s.flags = EVC_FLAG_ENTROPY_CODED;
-        const std::vector<uint8_t> file = serialize_code_stream(s);
-        const code_stream back = parse_code_stream(file, "x.evc");
-        EXPECT_EQ(back.codes, s.codes) << "p = " << p;
-        const std::size_t raw = s.codes.size();
-        if (p == 0.5) EXPECT_LT(file.size(), raw * 103 / 100 + 64);  // incompressible: adaptation costs ~1%
-        else EXPECT_LT(file.size(), raw * 6 / 10);                // skewed bits: H(0.1) = 0.47 bit
-    }
+    for (uint32_t flags : MODELS)
+        for (double p : {0.5, 0.1, 0.9}) {
+            code_stream s = make_stream(768, 512, 4, 7, p);
+            s.flags = flags;
+            const std::vector<uint8_t> file = serialize_code_stream(s);
+            const code_stream back = parse_code_stream(file, "x.evc");
+            EXPECT_EQ(back.codes, s.codes) << "p = " << p << ", flags " << flags;
+            EXPECT_EQ(back.flags, flags);
+            const std::size_t raw = s.codes.size();
+            if (p == 0.5) EXPECT_LT(file.size(), raw * 103 / 100 + 64) << flags;  // incompressible: adaptation costs ~1%
+            else EXPECT_LT(file.size(), raw * 6 / 10) << flags;                   // skewed bits: H(0.1) = 0.47 bit
+        }
+}
+
+// Sets code value (c, y, x) of the frame's code tensor (4x4 codes per patch).
+void put(code_stream& s, unsigned c, uint32_t y, uint32_t x, int v) {
+    const uint64_t i = (uint64_t(y / 4) * s.cols() + x / 4) * s.bits_per_patch() + (c * 4 + y % 4) * 4 + x % 4;
+    if (v) s.codes[i >> 3] |= uint8_t(1u << (i & 7));
+    else s.codes[i >> 3] &= uint8_t(~(1u << (i & 7)));
 }
 
 TEST(Bitstream, EntropyCodingUsesNeighbourContext) {
     // Codes equal to their left neighbour (long runs along rows) compress far below 1 bit per bit.
-    code_stream s = make_stream(256, 256, 2, 3, 0.5);
-    const uint32_t th = s.rows() * 4, tw = s.cols() * 4;
-    std::mt19937 rng(5);
-    for (unsigned c = 0; c < 2; ++c)
-        for (uint32_t y = 0; y < th; ++y) {
-            const int v = int(rng() & 1);
-            for (uint32_t x = 0; x < tw; ++x) {
-                const uint64_t i = (uint64_t(y / 4) * s.cols() + x / 4) * s.bits_per_patch() + (c * 4 + y % 4) * 4 + x % 4;
-                if (v) s.codes[i >> 3] |= uint8_t(1u << (i & 7));
-                else s.codes[i >> 3] &= uint8_t(~(1u << (i & 7)));
+    for (uint32_t flags : MODELS) {
+        code_stream s = make_stream(256, 256, 2, 3, 0.5);
+        s.flags = flags;
+        std::mt19937 rng(5);
+        for (unsigned c = 0; c < 2; ++c)
+            for (uint32_t y = 0; y < s.rows() * 4; ++y) {
+                const int v = int(rng() & 1);
+                for (uint32_t x = 0; x < s.cols() * 4; ++x) put(s, c, y, x, v);
             }
+        const std::vector<uint8_t> coded = entropy_encode(s);
+        EXPECT_LT(coded.size(), s.codes.size() / 8) << flags;
+        code_stream d = s;
+        entropy_decode(coded, d);
+        EXPECT_EQ(d.codes, s.codes) << flags;
+    }
+}
+
+TEST(Bitstream, MixedModelSeesChannelsFurtherBelow) {
+    // Channel 2 repeats channel 0 (random bits): model 1 sees only the channel right below and
+    // codes it at ~1 bit per bit; model 2 conditions on the 7 channels below and codes it nearly free.
+    code_stream s = make_stream(512, 512, 3, 11, 0.5);
+    const uint32_t th = s.rows() * 4, tw = s.cols() * 4;
+    for (uint32_t y = 0; y < th; ++y)
+        for (uint32_t x = 0; x < tw; ++x) {
+            const uint64_t i = (uint64_t(y / 4) * s.cols() + x / 4) * s.bits_per_patch() + (y % 4) * 4 + x % 4;
+            put(s, 2, y, x, (s.codes[i >> 3] >> (i & 7)) & 1);
         }
-    const std::vector<uint8_t> coded = entropy_encode(s);
-    EXPECT_LT(coded.size(), s.codes.size() / 8);
-    code_stream d = s;
-    entropy_decode(coded, d);
-    EXPECT_EQ(d.codes, s.codes);
+    std::size_t size[2];
+    for (int m = 0; m < 2; ++m) {
+        s.flags = MODELS[m];
+        const std::vector<uint8_t> coded = entropy_encode(s);
+        size[m] = coded.size();
+        code_stream d = s;
+        entropy_decode(coded, d);
+        EXPECT_EQ(d.codes, s.codes) << "model " << m + 1;
+    }
+    EXPECT_GT(size[0], s.codes.size() * 95 / 100);  // model 1: all three channels cost ~1 bit per bit
+    EXPECT_LT(size[1], s.codes.size() * 72 / 100);  // model 2: channel 2 (a third) nearly free
 }
 
 // The entropy-coded bytes of a fixed stream: a change of the coder, its contexts or the tensor
-// indexing would make existing .evc files undecodable. Values from the first implementation.
+// indexing would make existing .evc files undecodable. Values from the first implementation of
+// each model.
 TEST(Bitstream, EntropyCodingFormatIsStable) {
     code_stream s;
     s.width = 100, s.height = 70, s.patch = 16, s.code_c = 3, s.code_h = 4, s.code_w = 2, s.net_crc = 1;
@@ -90,24 +124,31 @@ TEST(Bitstream, EntropyCodingFormatIsStable) {
         x = x * 1103515245u + 12345u;
         b = uint8_t((x >> 16) & (x >> 24));
     }
-    const std::vector<uint8_t> coded = entropy_encode(s);
-    EXPECT_EQ(coded.size(), 99u);
-    EXPECT_EQ(crc32(coded.data(), coded.size()), 2542141099u);
-    code_stream d = s;
-    entropy_decode(coded, d);
-    EXPECT_EQ(d.codes, s.codes);
+    const std::size_t sizes[2] = {99u, 100u};
+    const uint32_t crcs[2] = {2542141099u, 1481673734u};
+    for (int m = 0; m < 2; ++m) {
+        s.flags = MODELS[m];
+        const std::vector<uint8_t> coded = entropy_encode(s);
+        EXPECT_EQ(coded.size(), sizes[m]) << "model " << m + 1;
+        EXPECT_EQ(crc32(coded.data(), coded.size()), crcs[m]) << "model " << m + 1;
+        code_stream d = s;
+        entropy_decode(coded, d);
+        EXPECT_EQ(d.codes, s.codes);
+    }
 }
 
 TEST(Bitstream, EntropyExpansionLimitAdmitsTheBestCase) {
     // All-zero codes are the coder's best case (every probability at its limit): the real
     // expansion stays below the reader's bound, and the file is accepted.
-    code_stream s = make_stream(512, 512, 64, 1, 0.0);
-    s.flags = EVC_FLAG_ENTROPY_CODED;
-    const std::vector<uint8_t> file = serialize_code_stream(s);
-    const uint64_t raw = s.codes.size(), payload = file.size() - 52 - 4;  // header, CRC
-    EXPECT_GT(raw, 75 * payload) << raw << " bytes of codes in " << payload;  // near the limit: the test means something
-    EXPECT_LT(raw, EVC_MAX_EXPANSION * payload) << raw << " bytes of codes in " << payload;
-    EXPECT_EQ(parse_code_stream(file, "zeros.evc").codes, s.codes);
+    for (uint32_t flags : MODELS) {
+        code_stream s = make_stream(512, 512, 64, 1, 0.0);
+        s.flags = flags;
+        const std::vector<uint8_t> file = serialize_code_stream(s);
+        const uint64_t raw = s.codes.size(), payload = file.size() - 52 - 4;  // header, CRC
+        EXPECT_GT(raw, 75 * payload) << raw << " bytes of codes in " << payload;  // near the limit: the test means something
+        EXPECT_LT(raw, EVC_MAX_EXPANSION * payload) << raw << " bytes of codes in " << payload;
+        EXPECT_EQ(parse_code_stream(file, "zeros.evc").codes, s.codes);
+    }
 }
 
 TEST(Bitstream, BadFilesAreClearErrors) {
@@ -149,6 +190,9 @@ TEST(Bitstream, BadFilesAreClearErrors) {
     bad = good;
     bad[44] = 4;  // unknown flag
     EXPECT_NE(error_of(bad).find("unknown flags"), std::string::npos);
+    bad[44] = 2;  // a model without entropy coding
+    EXPECT_NE(error_of(bad).find("flags 2: an entropy model (bit 1) without entropy coding (bit 0)"), std::string::npos)
+        << error_of(bad);
 }
 
 }  // namespace
