@@ -4,14 +4,17 @@
   1. encvp classify --engine vp       (full platform: firmware, DMA, interrupts, timing)
   2. encvp classify --engine golden   (host reference)
   3. encvp classify --encoder.timing_only true   (the platform without the arithmetic)
-  4. PyTorch on the CPU (eval mode, no autograd, all cores), the network as the training flow defines it
+  4. PyTorch on the CPU (eval mode, no autograd, all cores): the same integer network as float32
+     layers, in its fastest batch size and memory layout on this machine (timed first), its logits
+     checked against the integer reference
 
 and prints images/s, peak memory and the ratios VP/PyTorch and VP/golden; then how VP time and
 memory grow with the number of images, and how compression time and memory grow with frame size.
 All runs happen in one invocation on one machine, so the ratios compare like with like.
 
 usage: tests/bench/classify_bench.py [--encvp build/platform/encvp] [--network FILE] [--images N]
-                                    [--checkpoint runs/cifar10-1mb/best.pt] [--scaling] [--frames]
+                                    [--checkpoint CKPT] [--torch-batch N] [--torch-layout auto|nchw|nhwc]
+                                    [--scaling] [--frames]
                                     [--markdown OUT.md]
 """
 import argparse
@@ -70,7 +73,9 @@ def torch_model(network, checkpoint):
     """The training flow's own model from a checkpoint, or the same layers rebuilt from the .enet."""
     import torch
     import torch.nn.functional as F
-    if checkpoint and os.path.exists(checkpoint):
+    if checkpoint:
+        if not os.path.exists(checkpoint):
+            raise SystemExit(f"--checkpoint {checkpoint}: no such file")
         from encvp_train.export import load_checkpoint
         model, _ = load_checkpoint(checkpoint)
         model.eval()
@@ -104,25 +109,56 @@ def torch_model(network, checkpoint):
     return FromEnet().eval(), "fake-quantized float layers rebuilt from the .enet (no checkpoint given)"
 
 
-def bench_torch(network, checkpoint, x, threads, batch=250):
+TORCH_BATCHES = (8, 16, 32, 64, 128, 250)
+
+
+def torch_rate(model, x, batch, channels_last):
+    """Images/s of model on x in batches of ``batch`` (uint8 NCHW -> float, optionally NHWC)."""
+    import torch
+    with torch.no_grad():
+        def run(lo, hi):
+            out = []
+            for i in range(lo, hi, batch):
+                b = torch.from_numpy(x[i:min(hi, i + batch)]).float()
+                if channels_last:
+                    b = b.contiguous(memory_format=torch.channels_last)
+                out.append(model(b))
+            return torch.cat(out)
+        run(0, min(len(x), 2 * batch))  # warm-up (oneDNN picks and caches its kernels per shape)
+        t0 = time.perf_counter()
+        logits = run(0, len(x))
+        return len(x) / (time.perf_counter() - t0), logits
+
+
+def bench_torch(network, checkpoint, x, threads, batch=None, channels_last=None, tune_images=1000):
+    """PyTorch's best configuration on this machine: unless given, the batch size and memory layout
+    are chosen by timing every candidate on the first ``tune_images`` images (a bad batch size alone
+    cost 4x here: batches of 250 no longer fit the caches). Returns wall seconds, the logits, a
+    description and the candidates' rates."""
     import torch
     torch.set_num_threads(threads)
     model, what = torch_model(network, checkpoint)
-    with torch.no_grad():
-        model(torch.from_numpy(x[:batch]))  # warm-up
-        t0 = time.perf_counter()
-        preds = []
-        for i in range(0, len(x), batch):
-            preds.append(model(torch.from_numpy(x[i:i + batch])).argmax(1))
-        wall = time.perf_counter() - t0
-    return wall, torch.cat(preds).numpy(), what
+    sweep = []
+    if batch is None or channels_last is None:
+        sub = x[:tune_images]
+        for b in ([batch] if batch else TORCH_BATCHES):
+            for cl in ([channels_last] if channels_last is not None else (False, True)):
+                sweep.append((b, cl, torch_rate(model, sub, b, cl)[0]))
+        batch, channels_last, _ = max(sweep, key=lambda t: t[2])
+    ips, logits = torch_rate(model, x, batch, channels_last)
+    what += f"; batches of {batch}, {'channels-last (NHWC)' if channels_last else 'NCHW'} input"
+    return len(x) / ips, logits.numpy(), what, sweep
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--encvp", default=os.path.join(ROOT, "build", "platform", "encvp"))
     ap.add_argument("--network", default=os.path.join(ROOT, "configs", "networks", "cifar10-1mb.enet"))
-    ap.add_argument("--checkpoint", default=os.path.join(ROOT, "runs", "cifar10-1mb", "best.pt"))
+    ap.add_argument("--checkpoint", help="a training checkpoint for the PyTorch row (its EncoderNet, exact "
+                    "eval path); default: fake-quantized float layers rebuilt from --network")
+    ap.add_argument("--torch-batch", type=int, help="PyTorch batch size (default: the fastest of "
+                    + ", ".join(map(str, TORCH_BATCHES)) + ", timed first)")
+    ap.add_argument("--torch-layout", choices=("auto", "nchw", "nhwc"), default="auto")
     ap.add_argument("--dataset", default=os.path.join(ROOT, ".data", "cifar10-test.bin"),
                     help="CIFAR-10 binary file (made by tests/integration/make_cifar_bin from the JPEG test copy)")
     ap.add_argument("--images", type=int, default=10000)
@@ -154,14 +190,33 @@ def main():
             r = json.load(open(rep))
             rows.append((name, r["images"] / r["wall_seconds"], wall, rss,
                          None if "timing_only" in " ".join(extra) else r.get("accuracy")))
-        t_wall, pred, what = bench_torch(a.network, a.checkpoint, x, a.jobs)
+        t_wall, logits, what, sweep = bench_torch(a.network, a.checkpoint, x, a.jobs, a.torch_batch,
+                                                  None if a.torch_layout == "auto" else a.torch_layout == "nhwc")
+        pred = logits.argmax(1)
         torch_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        # PyTorch runs the integer network in float32: exact while every value stays an integer
+        # below 2^24, unless a kernel (Winograd, say) rounds; checked against integer.py here.
+        from encvp_train.enet import read_enet
+        from encvp_train.integer import run_layers
+        nref = min(len(x), 1000)
+        exact = np.array_equal(np.asarray(logits[:nref]).astype(np.int64),
+                               np.asarray(run_layers(read_enet(a.network), x[:nref]), dtype=np.int64))
         rows.append((f"PyTorch {__import__('torch').__version__} CPU, {a.jobs} threads", len(x) / t_wall, t_wall, torch_rss,
                      float((pred == y).mean())))
         emit(f"### Classification: {len(x)} CIFAR-10 images, network {os.path.relpath(a.network, ROOT)}, {a.jobs} cores")
         emit()
-        emit(f"PyTorch model: {what}.")
+        emit(f"PyTorch model: {what}. Its logits equal the integer reference (`integer.py`) on the first "
+             f"{nref} images: **{'yes' if exact else 'NO'}**.")
         emit()
+        if sweep:
+            emit("PyTorch configurations timed on the first " + str(min(len(x), 1000)) + " images (images/s; the fastest is used):")
+            emit()
+            emit("| batch | NCHW | NHWC |")
+            emit("|---:|---:|---:|")
+            for b in sorted({t[0] for t in sweep}):
+                cell = {cl: f"{r:,.0f}" for bb, cl, r in sweep if bb == b}
+                emit(f"| {b} | {cell.get(False, '')} | {cell.get(True, '')} |")
+            emit()
         emit("| engine | images/s | wall s (process) | peak RSS MiB | accuracy |")
         emit("|---|---:|---:|---:|---:|")
         for name, ips, wall, rss, acc in rows:
