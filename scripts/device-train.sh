@@ -1,7 +1,7 @@
 #!/bin/sh
 # One prepared, time-boxed training session on a lent GPU machine (docs/training.md, "On a GPU").
 #
-#   scripts/device-train.sh --stage                       # here: data + start checkpoints -> .device
+#   scripts/device-train.sh --stage                       # here: the training data -> .device
 #   scripts/device-train.sh --minutes 8 --out "$OUT" --work /tmp/w JOB...   # there (carry .device)
 #
 # A JOB is cifar:CONFIG (encvp_train.train) or codec:CONFIG (encvp_train.train_compress); without
