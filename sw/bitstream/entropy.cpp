@@ -129,7 +129,6 @@ unsigned context(const tensor_index& t, const std::vector<uint8_t>& bits, unsign
     return ((c * 2 + unsigned(below)) * 2 + unsigned(left)) * 4 + unsigned(up) * 2 + unsigned(upleft);
 }
 
-
 // ---- model 2 (EVC_FLAG_ENTROPY_MIXED): three context models mixed in the logistic domain --------
 // Integer arithmetic only, so a file decodes identically on every machine and compiler.
 
@@ -177,9 +176,10 @@ inline int64_t shift_down(int64_t v, int s) { return v >= 0 ? (v >> s) : -((-v) 
 
 // The frame's code tensor as plain bits, channel-major then row-major (index (c * th + y) * tw + x).
 struct plain_tensor {
-    uint32_t C, th, tw;
+    uint32_t th, tw;
     std::vector<uint8_t> bits;
-    plain_tensor(uint32_t c, uint32_t h, uint32_t w) : C(c), th(h), tw(w), bits((uint64_t(c) * h * w + 7) / 8, 0) {}
+    explicit plain_tensor(const code_stream& s)
+        : th(s.rows() * s.code_h), tw(s.cols() * s.code_w), bits((uint64_t(s.code_c) * th * tw + 7) / 8, 0) {}
     // 0 outside the tensor (channels below 0, rows and columns beyond the frame)
     int at(int c, int64_t y, int64_t x) const {
         if (c < 0 || y < 0 || x < 0 || y >= int64_t(th) || x >= int64_t(tw)) return 0;
@@ -240,47 +240,40 @@ private:
     int p_ = 2048;
 };
 
-// Model 2 codes in the same order as model 1: channel by channel, row by row over the whole frame.
+// Model 2 codes in the same order as model 1 (walk): channel by channel, row by row over the frame.
 std::vector<uint8_t> encode_mixed(const code_stream& s) {
-    const tensor_index ix(s);
-    plain_tensor t(s.code_c, ix.th, ix.tw);
-    for (unsigned c = 0; c < s.code_c; ++c)
-        for (uint32_t y = 0; y < ix.th; ++y)
-            for (uint32_t x = 0; x < ix.tw; ++x)
-                if (get(s.codes, ix.bit_of(c, y, x))) t.set(c, y, x);
+    plain_tensor t(s);
+    walk(s, [&](const tensor_index& ix, unsigned c, uint32_t y, uint32_t x) {
+        if (get(s.codes, ix.bit_of(c, y, x))) t.set(c, y, x);
+    });
     mixing_model m(s.code_c);
     encoder enc;
-    for (unsigned c = 0; c < s.code_c; ++c)
-        for (uint32_t y = 0; y < ix.th; ++y)
-            for (uint32_t x = 0; x < ix.tw; ++x) {
-                bit_model q;
-                q.p0 = uint16_t(4096 - m.predict(t, int(c), y, x));
-                const int bit = t.at(int(c), y, x);
-                enc.encode_fixed(q, bit);
-                m.update(bit);
-            }
+    walk(s, [&](const tensor_index&, unsigned c, uint32_t y, uint32_t x) {
+        bit_model q;
+        q.p0 = uint16_t(4096 - m.predict(t, int(c), y, x));
+        const int bit = t.at(int(c), y, x);
+        enc.encode_fixed(q, bit);
+        m.update(bit);
+    });
     return enc.finish();
 }
 
 void decode_mixed(const std::vector<uint8_t>& data, code_stream& s) {
-    const tensor_index ix(s);
-    plain_tensor t(s.code_c, ix.th, ix.tw);
+    plain_tensor t(s);
     s.codes.assign((s.total_bits() + 7) / 8, 0);
     mixing_model m(s.code_c);
     decoder dec(data);
-    for (unsigned c = 0; c < s.code_c; ++c)
-        for (uint32_t y = 0; y < ix.th; ++y)
-            for (uint32_t x = 0; x < ix.tw; ++x) {
-                bit_model q;
-                q.p0 = uint16_t(4096 - m.predict(t, int(c), y, x));
-                const int bit = dec.decode_fixed(q);
-                if (bit) {
-                    t.set(c, y, x);
-                    const uint64_t i = ix.bit_of(c, y, x);
-                    s.codes[i >> 3] |= uint8_t(1u << (i & 7));
-                }
-                m.update(bit);
-            }
+    walk(s, [&](const tensor_index& ix, unsigned c, uint32_t y, uint32_t x) {
+        bit_model q;
+        q.p0 = uint16_t(4096 - m.predict(t, int(c), y, x));
+        const int bit = dec.decode_fixed(q);
+        if (bit) {
+            t.set(c, y, x);
+            const uint64_t i = ix.bit_of(c, y, x);
+            s.codes[i >> 3] |= uint8_t(1u << (i & 7));
+        }
+        m.update(bit);
+    });
 }
 
 }  // namespace
