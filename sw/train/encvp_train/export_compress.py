@@ -59,13 +59,42 @@ def encode_frames_integer(net: dict, frames: list[np.ndarray], patch: int = 16, 
     return out
 
 
+def check_same_encoder(model: Codec, enet_path) -> None:
+    """The checkpoint's eval encoder has exactly the layers of the existing ``enet_path``: same shapes,
+    bit widths, shifts, weight codes and biases (else a clear error naming the first difference)."""
+    net = read_enet(enet_path)
+    mine = network_layers(model.encoder)
+    if net["header"]["task"] != "compress":
+        raise SystemExit(f"error: {enet_path} is a {net['header']['task']} network, not a codec encoder")
+    if len(net["layers"]) != len(mine):
+        raise SystemExit(f"error: {enet_path} has {len(net['layers'])} layers, the checkpoint's encoder {len(mine)}")
+    for f, m in zip(net["layers"], mine):
+        s = f["spec"]
+        for k in ("type", "out_channels", "kernel", "stride", "padding", "groups", "weight_bits", "act_bits",
+                  "shift", "pool"):
+            if s[k] != m[k]:
+                raise SystemExit(f"error: {s['name']}: {k} is {s[k]} in {enet_path}, {m[k]} in the checkpoint")
+        fw = np.asarray(f["weights"], dtype=np.int64)
+        mw = np.asarray(m["weights_values"], dtype=np.int64).reshape(fw.shape)
+        if not np.array_equal(fw, mw):
+            raise SystemExit(f"error: {s['name']}: {int((fw != mw).sum())} weight codes differ from {enet_path}")
+        if not np.array_equal(np.asarray(f["bias"], dtype=np.int64), np.asarray(m["bias_values"], dtype=np.int64)):
+            raise SystemExit(f"error: {s['name']}: biases differ from {enet_path}")
+
+
 def export(checkpoint, output, edec_output=None, name: str | None = None, budget: int = DEFAULT_BUDGET,
-           verify: bool = True, data_override=None, log_src=None) -> dict:
+           verify: bool = True, data_override=None, log_src=None, decoder_only: bool = False) -> dict:
+    """Write the .enet (``output``) and the .edec; ``decoder_only``: ``output`` is an existing .enet
+    that must hold exactly the checkpoint's encoder (a decoder trained with ``train.freeze_encoder``):
+    it is left untouched and only the .edec is written, bound to its CRC, so every bitstream already
+    written with that encoder decodes with the new decoder."""
     model, ck = load_codec(checkpoint)
     cfg = ck["config"]
-    name = name or cfg["name"]
     output = Path(output)
     edec_output = Path(edec_output) if edec_output else output.with_suffix(".edec")
+    if decoder_only:
+        return _export_decoder_only(model, ck, checkpoint, output, edec_output, verify, data_override, log_src)
+    name = name or cfg["name"]
 
     # ---- encoder -> .enet ----------------------------------------------------------------------
     layers = network_layers(model.encoder)
@@ -107,6 +136,35 @@ def export(checkpoint, output, edec_output=None, name: str | None = None, budget
     info = {"enet_bytes": len(enet_bytes), "edec_bytes": len(edec_bytes), "weight_bits": bits, "crc32": crc}
     if verify:
         info.update(verify_export(model, output, edec_output, cfg, data_override))
+    return info
+
+
+def _export_decoder_only(model: Codec, ck: dict, checkpoint, enet_path: Path, edec_output: Path, verify: bool,
+                         data_override, log_src) -> dict:
+    if not enet_path.is_file():
+        raise SystemExit(f"error: {enet_path}: no such .enet (the encoder the decoder is for)")
+    check_same_encoder(model, enet_path)
+    enet_bytes = enet_path.read_bytes()
+    crc = enet_crc(enet_bytes)
+    name = read_enet(enet_path)["header"]["name"]
+    print(f"{enet_path}: encoder identical to the checkpoint's (every layer's codes, biases and shifts), "
+          f"crc32 0x{crc:08x}, left unchanged")
+    created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    dprov = {"tool": TOOL_NAME, "created": created, "checkpoint": str(checkpoint),
+             "steps_trained": ck["step"], "val_psnr": ck.get("val_psnr"), "bpp": model.bpp,
+             "training": "decoder only (train.freeze_encoder), encoder frozen as in the .enet",
+             "config": ck["config"], "output": "RGB, clamp(y, 0, 1) * 255 rounded half up"}
+    edec_bytes = write_edec(edec_output, name=f"{name}-decoder", code_channels=model.code_channels,
+                            upscale=model.upscale, encoder_name=name, encoder_crc32=crc,
+                            ops=model.decoder.export_ops(), provenance=dprov)
+    print(f"wrote {edec_output}: {len(edec_bytes)} bytes; {summary(read_edec(edec_output))}")
+    if log_src:
+        dst = edec_output.with_name(edec_output.stem + ".decoder.train.log")
+        shutil.copyfile(log_src, dst)
+        print(f"copied {log_src} -> {dst}")
+    info = {"enet_bytes": len(enet_bytes), "edec_bytes": len(edec_bytes), "crc32": crc}
+    if verify:
+        info.update(verify_export(model, enet_path, edec_output, ck["config"], data_override))
     return info
 
 
@@ -158,10 +216,16 @@ def main(argv=None) -> int:
     ap.add_argument("--budget", type=int, default=DEFAULT_BUDGET)
     ap.add_argument("--no-verify", action="store_true")
     ap.add_argument("--data", help="shared data directory (validation photos for the self-check)")
-    ap.add_argument("--log", help="training log to copy next to the .enet as NAME.train.log")
+    ap.add_argument("--log", help="training log to copy next to the .enet as NAME.train.log "
+                                  "(with --decoder-only: next to the .edec as NAME.decoder.train.log)")
+    ap.add_argument("--decoder-only", action="store_true",
+                    help="OUTPUT is an existing .enet holding exactly the checkpoint's encoder (trained with "
+                         "train.freeze_encoder): leave it unchanged, write only the .edec for it")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
-    export(a.checkpoint, a.output, a.edec, a.name, a.budget, not a.no_verify, a.data, a.log)
+    if a.decoder_only and a.name:
+        ap.error("--name: with --decoder-only the name is the existing .enet's")
+    export(a.checkpoint, a.output, a.edec, a.name, a.budget, not a.no_verify, a.data, a.log, a.decoder_only)
     return 0
 
 

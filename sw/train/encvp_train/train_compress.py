@@ -34,6 +34,7 @@ from .budget import budget_rows, format_budget
 from .codec import DECODER_DEFAULTS, Codec, decoder_macs_per_pixel, pad_to_multiple, psnr, to_pixels
 from .config import ConfigError, _merge
 from .quant import level_histogram
+from .rate import RatePrior
 from .warmstart import load_start
 from .train import Logger, atomic_save, ema_update, git_commit, make_ema, pick_device, seed_everything
 
@@ -61,6 +62,13 @@ TRAIN_DEFAULTS = {
     "ema_decay": 0.0,         # >0: also validate an exponential moving average of the weights (per
                               # step); best.pt holds whichever of the two validates better
     "threads": 2,
+    "freeze_encoder": False,  # true: train the decoder only; the encoder (from init_from) stays exactly as
+                              # loaded, in eval mode, so its codes -- and every bitstream already written
+                              # with it -- stay valid for the new decoder
+    "rate_lambda": 0.0,       # >0: loss = MSE + rate_lambda * (estimated entropy-coded bpp of the codes,
+                              # encvp_train.rate.RatePrior); checkpoints are then chosen by that objective
+    "rate_width": 8,          # rate prior: hidden units per code channel
+    "rate_kernel": 5,         # rate prior: context window (odd)
 }
 
 
@@ -115,7 +123,9 @@ def param_groups(model: Codec, tc: dict) -> list[dict]:
     move at all within a few thousand steps."""
     dec = [p for p in model.decoder.parameters() if p.requires_grad]
     groups = [{"params": dec, "base_lr": tc["lr"]}]
-    if tc["bias_lr"] is None and tc["shift_lr"] is None:
+    if tc.get("freeze_encoder"):
+        pass
+    elif tc["bias_lr"] is None and tc["shift_lr"] is None:
         groups.append({"params": [p for p in model.encoder.parameters() if p.requires_grad],
                        "base_lr": tc["encoder_lr"]})
     else:
@@ -160,6 +170,25 @@ def validate(model: Codec, frames: list[np.ndarray],
         scores.append(psnr(rec, x))
         allcodes.append(codes.flatten(2).cpu())
     return float(np.mean(scores)), scores, torch.cat(allcodes, dim=2)[..., None]
+
+
+@torch.no_grad()
+def validate_rate(model: Codec, prior: RatePrior, frames: list[np.ndarray],
+                  device: torch.device = torch.device("cpu")) -> float:
+    """Mean over the held-out frames of the prior's estimated code length per frame pixel (bpp)."""
+    model.eval()
+    out = []
+    for f in frames:
+        x = torch.from_numpy(np.asarray(f))[None].to(device)
+        codes = model.encode(pad_to_multiple(x, model.patch).float())
+        out.append(float(prior.bits(codes)[0]) / (x.shape[-2] * x.shape[-1]))
+    return float(np.mean(out))
+
+
+def rd_objective(scores: list[float], bpp: float, rate_lambda: float) -> float:
+    """The training loss on the validation frames: mean MSE (on [0, 1], from each frame's PSNR)
+    + ``rate_lambda`` x estimated bpp."""
+    return float(np.mean([10.0 ** (-s / 10.0) for s in scores])) + rate_lambda * bpp
 
 
 def resize_channels(src: torch.Tensor, shape, dim: int, gen: torch.Generator) -> torch.Tensor:
@@ -242,6 +271,17 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
 
     # ---- model -------------------------------------------------------------------------------
     model = Codec(cfg["model"])
+    freeze = bool(tc.get("freeze_encoder"))
+    if freeze:
+        if not tc["init_from"]:
+            raise ConfigError("train.freeze_encoder needs train.init_from (a trained encoder to keep)")
+        model.encoder.requires_grad_(False)
+    rate_lambda = float(tc["rate_lambda"])
+    if rate_lambda < 0:
+        raise ConfigError(f"train.rate_lambda must be >= 0, got {rate_lambda}")
+    if rate_lambda and freeze:
+        raise ConfigError("train.rate_lambda needs a trainable encoder (not train.freeze_encoder)")
+    prior = RatePrior(model.code_channels, int(tc["rate_width"]), int(tc["rate_kernel"])) if rate_lambda else None
     log(f"codec: {model.code_channels} code channels x {model.code_size}x{model.code_size} per "
         f"{model.patch}x{model.patch} patch = {model.bpp:g} bpp; decoder "
         f"{sum(p.numel() for p in model.decoder.parameters())} parameters, "
@@ -261,6 +301,10 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             g["base_lr"] = ref["base_lr"]
         start, best = ck["step"], ck["best"]
         ema_state = ck.get("ema")
+        if prior is not None:
+            if "rate_prior" not in ck:
+                raise ConfigError(f"{ck_last} was trained without train.rate_lambda: cannot resume with it")
+            prior.load_state_dict(ck["rate_prior"])
         log(f"resumed from {ck_last}: step {start}, best val {best['val_psnr']:.3f} dB at step {best['step']}")
     else:
         if resume:
@@ -272,6 +316,9 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             loaded, resized, skipped = load_matching(model, init, cfg["seed"])
             log(f"init from {tc['init_from']}: {len(loaded)} tensors loaded, "
                 f"resized (channels): {', '.join(resized) or 'none'}, new: {', '.join(skipped) or 'none'}")
+            if freeze and any(k.startswith("encoder.") for k in skipped + resized):
+                raise ConfigError(f"train.freeze_encoder: {tc['init_from']} does not hold this config's "
+                                  f"encoder (differs: {', '.join(k for k in skipped + resized if k.startswith('encoder.'))})")
             if any(k.startswith("encoder.layers.") for k in skipped):
                 model.calibrate(calib, "code")
             elif any(k.startswith("encoder.layers.") for k in resized):
@@ -284,6 +331,18 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         model.to(device)
         opt = make_optimizer(model, tc)
         log("calibrated: " + encoder_report(model))
+    popt = None
+    if prior is not None:
+        prior.to(device)
+        popt = torch.optim.Adam(prior.parameters(), lr=tc["lr"])
+        for g in popt.param_groups:
+            g["base_lr"] = tc["lr"]
+        if resume and ck_last.is_file():
+            popt.load_state_dict(ck["rate_optimizer"])
+        log(f"rate term: loss = MSE + {rate_lambda:g} x estimated bpp (causal context prior over the codes, "
+            f"{tc['rate_width']} units per channel, {tc['rate_kernel']}x{tc['rate_kernel']} window, "
+            f"{sum(p.numel() for p in prior.parameters())} parameters; checkpoints chosen by MSE + "
+            f"{rate_lambda:g} x bpp on the validation photos)")
     ema_decay = float(tc["ema_decay"])
     ema = make_ema(model, ema_decay, ema_state, log)
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
@@ -291,7 +350,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     steps = int(tc["steps"])
     end = steps if stop_after is None else min(steps, start + stop_after)
     bs, every = int(tc["batch_size"]), int(tc["eval_every"])
-    t_round, seen, loss_sum, n_loss, t_data = time.time(), 0, 0.0, 0, 0.0
+    t_round, seen, loss_sum, n_loss, t_data, bpp_sum = time.time(), 0, 0.0, 0, 0.0, 0.0
     step = start
     t_first, fitted = time.time(), False
     while step < end:
@@ -300,37 +359,68 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         xb = torch.from_numpy(sampler.sample(np.random.default_rng([cfg["seed"], step]), bs)).float().to(device)
         t_data += time.time() - t0
         f = lr_factor(step, tc)
-        for g in opt.param_groups:
+        for g in opt.param_groups + (popt.param_groups if popt else []):
             g["lr"] = g["base_lr"] * f
-        y, codes = model(xb)
-        loss = F.mse_loss(y, xb / 255.0)
+        if freeze:
+            model.encoder.eval()
+            with torch.no_grad():
+                codes = model.encode(xb)
+            y = model.decoder(codes.float())
+        else:
+            y, codes = model(xb)
+        mse = F.mse_loss(y, xb / 255.0)
+        loss = mse
+        if prior is not None:
+            bpp_est = prior.bits(codes).sum() / (xb.shape[0] * xb.shape[2] * xb.shape[3])
+            bpp_sum += float(bpp_est)
+            loss = mse + rate_lambda * bpp_est
+            popt.zero_grad(set_to_none=True)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if tc["grad_clip"]:
             torch.nn.utils.clip_grad_norm_(model.parameters(), float(tc["grad_clip"]))
         opt.step()
+        if popt is not None:
+            popt.step()
         if ema is not None:
-            ema_update(ema, model, ema_decay)
+            # a frozen encoder is not averaged: decay*x + (1-decay)*x is not always x in floating point
+            if freeze:
+                ema_update(ema.decoder, model.decoder, ema_decay)
+            else:
+                ema_update(ema, model, ema_decay)
         step += 1
         seen += xb.shape[0] * xb.shape[2] * xb.shape[3]
-        loss_sum += float(loss)
+        loss_sum += float(mse)
         n_loss += 1
         el = time.time() - t_round
         if not quiet and (step % int(tc["log_every"]) == 0 or step == end):
             print(f"  step {step}/{steps} mse {loss_sum / n_loss:.5f} "
                   f"({-10 * math.log10(max(loss_sum / n_loss, 1e-12)):.2f} dB) lr x{f:.3f} "
-                  f"{seen / el / 1e3:.1f}k px/s", flush=True)
+                  f"{seen / el / 1e3:.1f}k px/s"
+                  + (f" est {bpp_sum / n_loss:.4f} bpp" if prior is not None else ""), flush=True)
         if step % every == 0 or step == end:
             t1 = time.time()
             vp, scores, vcodes = validate(model, frames, device)
             vp_ema, scores_ema = None, None
             if ema is not None:
                 vp_ema, scores_ema, _ = validate(ema, frames, device)
-            use_ema = vp_ema is not None and vp_ema > vp
-            cand = vp_ema if use_ema else vp
-            is_best = cand > best["val_psnr"]
+            if prior is None:
+                use_ema = vp_ema is not None and vp_ema > vp
+                cand = vp_ema if use_ema else vp
+                is_best = cand > best["val_psnr"]
+            else:   # rate-distortion: the lower validation objective wins (both weight sets, and best)
+                vb = validate_rate(model, prior, frames, device)
+                obj = rd_objective(scores, vb, rate_lambda)
+                vb_ema = validate_rate(ema, prior, frames, device) if ema is not None else None
+                obj_ema = rd_objective(scores_ema, vb_ema, rate_lambda) if ema is not None else None
+                use_ema = obj_ema is not None and obj_ema < obj
+                cand = vp_ema if use_ema else vp
+                cand_obj, cand_bpp = (obj_ema, vb_ema) if use_ema else (obj, vb)
+                is_best = cand_obj < best.get("val_objective", math.inf)
             if is_best:
                 best = {"val_psnr": cand, "step": step, "weights": "ema" if use_ema else "raw"}
+                if prior is not None:
+                    best.update(val_objective=cand_obj, val_bpp_est=cand_bpp)
             tr_mse = loss_sum / max(1, n_loss)
             rec = {"step": step, "train_mse": tr_mse, "train_psnr": -10 * math.log10(max(tr_mse, 1e-12)),
                    "val_psnr": vp, "val_psnr_each": scores, "lr_factor": f, "round_s": round(el, 1),
@@ -339,6 +429,12 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             if vp_ema is not None:
                 rec.update(val_psnr_ema=vp_ema, val_psnr_ema_each=scores_ema)
             ema_note = f" ema {vp_ema:.3f} dB" if vp_ema is not None else ""
+            if prior is not None:
+                rec.update(train_bpp_est=bpp_sum / max(1, n_loss), val_bpp_est=vb, val_objective=obj)
+                ema_note += f" est {vb:.4f} bpp (train {rec['train_bpp_est']:.4f}) objective {obj:.6f}"
+                if vb_ema is not None:
+                    rec.update(val_bpp_est_ema=vb_ema, val_objective_ema=obj_ema)
+                    ema_note += f" ema est {vb_ema:.4f} bpp objective {obj_ema:.6f}"
             log(f"step {step}/{steps}: train {rec['train_psnr']:.2f} dB  val {vp:.3f} dB{ema_note}"
                 f"{' *' if is_best else ''}{' (ema)' if is_best and use_ema else ''} "
                 f"[{' '.join(f'{s:.2f}' for s in scores)}]  ({el:.0f}s, {rec['px_s'] / 1e3:.1f}k px/s, "
@@ -351,6 +447,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                      "git_commit": git_commit(), "torch": torch.__version__, "weights": "raw"}
             if ema is not None:
                 state["ema"] = ema.state_dict()
+            if prior is not None:
+                state.update(rate_prior=prior.state_dict(), rate_optimizer=popt.state_dict())
             atomic_save(state, ck_last)
             if is_best:
                 if use_ema:
@@ -371,7 +469,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                 elif used > time_budget and step < end:
                     log(f"time budget {time_budget:.0f} s used up at step {step}: stopping (resumable)")
                     break
-            t_round, seen, loss_sum, n_loss, t_data = time.time(), 0, 0.0, 0, 0.0
+            t_round, seen, loss_sum, n_loss, t_data, bpp_sum = time.time(), 0, 0.0, 0, 0.0, 0.0
     summary = {"name": cfg["name"], "steps_done": step, "steps": steps, "best": best}
     if step >= steps:
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

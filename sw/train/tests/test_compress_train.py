@@ -20,6 +20,7 @@ from encvp_train.enet import read_enet
 from encvp_train.eval_compress import FileCodec, ModelCodec, blockiness, evaluate
 from encvp_train.export_compress import export
 from encvp_train.codec import Codec
+from encvp_train.warmstart import load_start
 from encvp_train.train_compress import load_config, load_matching, normalize, resize_channels, train
 
 CFG = {
@@ -116,6 +117,15 @@ class TestConfigs(unittest.TestCase):
             cfg = load_config(root / f"{name}.json")
             self.assertEqual(cfg["name"], name)
             self.assertEqual(cfg["model"]["code_channels"], c)
+        # every codec config loads (GPU and decoder-only ones too) and starts from a file that exists
+        names = sorted(p.stem for p in root.glob("kodak-*.json"))
+        self.assertIn("kodak-075-rd-gpu", names)
+        for name in names:
+            cfg = load_config(root / f"{name}.json")
+            self.assertEqual(cfg["name"], name)
+            init = cfg["train"]["init_from"]
+            if init and init.endswith(".enet"):
+                self.assertTrue((root.parents[1] / init).is_file(), f"{name}: {init}")
 
     def test_lr_schedule(self):
         from encvp_train.train_compress import lr_factor
@@ -221,6 +231,74 @@ class TestTrainSmoke(unittest.TestCase):
         ck2 = torch.load(out2 / "last.pt", weights_only=False)["model"]
         self.assertEqual(ck2["encoder.layers.3.weight"].shape[0], 2)
         self.assertEqual(ck1["decoder.convs.3.weight"].shape, ck2["decoder.convs.3.weight"].shape)
+
+        # decoder-only training from the exported files: the encoder stays bit for bit as in tiny.enet,
+        # the decoder moves, and the decoder-only export leaves the .enet untouched and binds to its CRC
+        enet_before = enet_path.read_bytes()
+        cfg4 = json.loads(json.dumps(CFG))
+        cfg4["train"].update({"steps": 3, "eval_every": 3, "lr": 1e-2, "ema_decay": 0.9,
+                              "freeze_encoder": True, "init_from": str(enet_path)})
+        out4 = d / "run4"
+        s4 = train(normalize(cfg4), out4, data_override=str(photos), quiet=True)
+        self.assertEqual(s4["steps_done"], 3)
+        start = load_start(enet_path, 5)["model"]
+        for f in ("last.pt", "best.pt"):
+            got = torch.load(out4 / f, weights_only=False)["model"]
+            enc = [k for k in got if k.startswith("encoder.")]
+            self.assertTrue(enc)
+            for k in enc:
+                self.assertTrue(torch.equal(got[k], start[k]), f"{f}: {k} moved")
+        got = torch.load(out4 / "last.pt", weights_only=False)["model"]
+        self.assertFalse(torch.equal(got["decoder.convs.0.weight"], start["decoder.convs.0.weight"]))
+        edec4 = d / "nets" / "tiny-ft.edec"
+        info4 = export(out4 / "best.pt", enet_path, edec_output=edec4, data_override=str(photos),
+                       log_src=out4 / "train.log", decoder_only=True)
+        self.assertEqual(enet_path.read_bytes(), enet_before)
+        self.assertEqual(read_edec(edec4)["header"]["encoder"]["crc32"], info4["crc32"])
+        self.assertEqual(info4["crc32"], int.from_bytes(enet_before[20:24], "little"))
+        self.assertTrue((d / "nets" / "tiny-ft.decoder.train.log").is_file())
+        self.assertAlmostEqual(info4["val_psnr_files"], s4["best"]["val_psnr"], places=6)
+        # ... and refuses a checkpoint whose encoder is another one, or a config without a start
+        with self.assertRaisesRegex(SystemExit, "weight codes differ from"):
+            export(out2 / "last.pt", enet_path, edec_output=d / "nets" / "x.edec", verify=False, decoder_only=True)
+        self.assertFalse((d / "nets" / "x.edec").exists())
+        bad = json.loads(json.dumps(cfg4))
+        bad["train"]["init_from"] = None
+        with self.assertRaisesRegex(ConfigError, "freeze_encoder needs train.init_from"):
+            train(normalize(bad), d / "run5", data_override=str(photos), quiet=True)
+        bad["train"]["init_from"] = str(out2 / "last.pt")      # 2 code channels: not this encoder
+        with self.assertRaisesRegex(ConfigError, "does not hold this config's encoder"):
+            train(normalize(bad), d / "run5", data_override=str(photos), quiet=True)
+
+        bad["train"].update(init_from=str(enet_path), rate_lambda=0.01)
+        with self.assertRaisesRegex(ConfigError, "rate_lambda needs a trainable encoder"):
+            train(normalize(bad), d / "run5", data_override=str(photos), quiet=True)
+
+        # rate-distortion training: the prior's estimate is logged and resumed, and best.pt is the
+        # lowest validation MSE + lambda * bpp of both weight sets
+        cfg6 = json.loads(json.dumps(CFG))
+        cfg6["train"].update({"steps": 4, "eval_every": 2, "rate_lambda": 0.05, "ema_decay": 0.5,
+                              "init_from": str(enet_path)})
+        out6 = d / "run6"
+        train(normalize(cfg6), out6, data_override=str(photos), stop_after=2, quiet=True)
+        s6 = train(normalize(cfg6), out6, resume=True, data_override=str(photos), quiet=True)
+        log6 = (out6 / "train.log").read_text()
+        self.assertIn("rate term: loss = MSE + 0.05 x estimated bpp", log6)
+        self.assertIn("resumed", log6)
+        recs = [json.loads(l) for l in (out6 / "metrics.jsonl").read_text().splitlines()]
+        self.assertEqual([r["step"] for r in recs], [2, 4])
+        for r in recs:
+            self.assertTrue(0.0 < r["val_bpp_est"] <= 0.3, r["val_bpp_est"])     # 0.25 bpp of raw codes
+            mse = np.mean([10 ** (-v / 10) for v in r["val_psnr_each"]])
+            self.assertAlmostEqual(r["val_objective"], mse + 0.05 * r["val_bpp_est"], places=9)
+        low = min(min(r["val_objective"], r["val_objective_ema"]) for r in recs)
+        self.assertAlmostEqual(s6["best"]["val_objective"], low, places=12)
+        ck6 = torch.load(out6 / "best.pt", weights_only=False)
+        self.assertIn("rate_prior", ck6)
+        with self.assertRaisesRegex(ConfigError, "without train.rate_lambda"):
+            cfg7 = json.loads(json.dumps(CFG))
+            cfg7["train"]["rate_lambda"] = 0.05
+            train(normalize(cfg7), out, resume=True, data_override=str(photos), quiet=True)
 
         # a time budget shortens the schedule to what fits: here nothing after the first round
         cfg3 = json.loads(json.dumps(CFG))
