@@ -65,6 +65,8 @@ TRAIN_DEFAULTS = {
     "freeze_encoder": False,  # true: train the decoder only; the encoder (from init_from) stays exactly as
                               # loaded, in eval mode, so its codes -- and every bitstream already written
                               # with it -- stay valid for the new decoder
+    "init_encoder_only": False,  # true: take only the encoder from init_from (a decoder of another shape
+                                 # starts fresh instead of from tensors that merely match by index)
     "rate_lambda": 0.0,       # >0: loss = MSE + rate_lambda * (estimated entropy-coded bpp of the codes,
                               # encvp_train.rate.RatePrior); checkpoints are then chosen by that objective
     "rate_width": 8,          # rate prior: hidden units per code channel
@@ -313,6 +315,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                                                 int(tc["calib_crops"])))
         if tc["init_from"]:
             init = load_start(tc["init_from"], cfg["seed"])
+            if tc["init_encoder_only"]:
+                init = {**init, "model": {k: v for k, v in init["model"].items() if k.startswith("encoder.")}}
             loaded, resized, skipped = load_matching(model, init, cfg["seed"])
             log(f"init from {tc['init_from']}: {len(loaded)} tensors loaded, "
                 f"resized (channels): {', '.join(resized) or 'none'}, new: {', '.join(skipped) or 'none'}")

@@ -250,6 +250,15 @@ class TestTrainSmoke(unittest.TestCase):
                 self.assertTrue(torch.equal(got[k], start[k]), f"{f}: {k} moved")
         got = torch.load(out4 / "last.pt", weights_only=False)["model"]
         self.assertFalse(torch.equal(got["decoder.convs.0.weight"], start["decoder.convs.0.weight"]))
+        # init_encoder_only: the decoder starts fresh (its init, not the file's), the encoder as loaded
+        cfg4b = json.loads(json.dumps(cfg4))
+        cfg4b["train"].update(init_encoder_only=True, steps=1, eval_every=1)
+        train(normalize(cfg4b), d / "run4b", data_override=str(photos), quiet=True)
+        log4b = (d / "run4b" / "train.log").read_text()
+        self.assertRegex(log4b, r"new: [^\n]*decoder\.convs\.0\.weight")
+        self.assertNotRegex(log4b, r"new: [^\n]*encoder\.")
+        got = torch.load(d / "run4b" / "last.pt", weights_only=False)["model"]
+        self.assertTrue(torch.equal(got["encoder.layers.0.weight"], start["encoder.layers.0.weight"]))
         edec4 = d / "nets" / "tiny-ft.edec"
         info4 = export(out4 / "best.pt", enet_path, edec_output=edec4, data_override=str(photos),
                        log_src=out4 / "train.log", decoder_only=True)
