@@ -126,8 +126,8 @@ def param_groups(model: Codec, tc: dict) -> list[dict]:
     dec = [p for p in model.decoder.parameters() if p.requires_grad]
     groups = [{"params": dec, "base_lr": tc["lr"]}]
     if tc.get("freeze_encoder"):
-        pass
-    elif tc["bias_lr"] is None and tc["shift_lr"] is None:
+        return _with_lr(groups)      # the decoder alone
+    if tc["bias_lr"] is None and tc["shift_lr"] is None:
         groups.append({"params": [p for p in model.encoder.parameters() if p.requires_grad],
                        "base_lr": tc["encoder_lr"]})
     else:
@@ -137,6 +137,10 @@ def param_groups(model: Codec, tc: dict) -> list[dict]:
             {"params": [p for n, p in named if n.endswith("beta")], "base_lr": tc["bias_lr"] or tc["encoder_lr"]},
             {"params": [p for n, p in named if n.endswith("log2_scale")],
              "base_lr": tc["shift_lr"] or tc["encoder_lr"]}]
+    return _with_lr(groups)
+
+
+def _with_lr(groups: list[dict]) -> list[dict]:
     for g in groups:
         g["lr"] = g["base_lr"]
     return groups
