@@ -71,6 +71,7 @@ TRAIN_DEFAULTS = {
                               # encvp_train.rate.RatePrior); checkpoints are then chosen by that objective
     "rate_width": 8,          # rate prior: hidden units per code channel
     "rate_kernel": 5,         # rate prior: context window (odd)
+    "rate_lr": 1e-3,          # rate prior's peak rate (Adam; same schedule): it starts from nothing
 }
 
 
@@ -342,9 +343,9 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
     popt = None
     if prior is not None:
         prior.to(device)
-        popt = torch.optim.Adam(prior.parameters(), lr=tc["lr"])
+        popt = torch.optim.Adam(prior.parameters(), lr=float(tc["rate_lr"]))
         for g in popt.param_groups:
-            g["base_lr"] = tc["lr"]
+            g["base_lr"] = float(tc["rate_lr"])
         if resume and ck_last.is_file():
             popt.load_state_dict(ck["rate_optimizer"])
         log(f"rate term: loss = MSE + {rate_lambda:g} x estimated bpp (causal context prior over the codes, "
