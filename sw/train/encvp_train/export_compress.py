@@ -118,15 +118,7 @@ def export(checkpoint, output, edec_output=None, name: str | None = None, budget
     crc = enet_crc(enet_bytes)
     print(f"wrote {output}: {len(enet_bytes)} bytes, {bits} weight bits, crc32 0x{crc:08x}")
 
-    # ---- decoder -> .edec ----------------------------------------------------------------------
-    dprov = {"tool": TOOL_NAME, "created": created, "checkpoint": str(checkpoint),
-             "steps_trained": ck["step"], "val_psnr": ck.get("val_psnr"), "bpp": model.bpp,
-             "output": "RGB, clamp(y, 0, 1) * 255 rounded half up"}
-    edec_bytes = write_edec(edec_output, name=f"{name}-decoder", code_channels=model.code_channels,
-                            upscale=model.upscale, encoder_name=name, encoder_crc32=crc,
-                            ops=model.decoder.export_ops(), provenance=dprov)
-    dec = read_edec(edec_output)
-    print(f"wrote {edec_output}: {len(edec_bytes)} bytes; {summary(dec)}")
+    edec_bytes = write_decoder(model, ck, checkpoint, edec_output, name, crc, created)
 
     if log_src:
         dst = output.with_name(output.stem + ".train.log")
@@ -137,6 +129,19 @@ def export(checkpoint, output, edec_output=None, name: str | None = None, budget
     if verify:
         info.update(verify_export(model, output, edec_output, cfg, data_override))
     return info
+
+
+def write_decoder(model: Codec, ck: dict, checkpoint, edec_output: Path, name: str, crc: int, created: str,
+                  **provenance) -> bytes:
+    """Write the checkpoint's decoder as ``edec_output`` for the encoder ``name`` / ``crc``, re-read it."""
+    dprov = {"tool": TOOL_NAME, "created": created, "checkpoint": str(checkpoint),
+             "steps_trained": ck["step"], "val_psnr": ck.get("val_psnr"), "bpp": model.bpp, **provenance,
+             "output": "RGB, clamp(y, 0, 1) * 255 rounded half up"}
+    edec_bytes = write_edec(edec_output, name=f"{name}-decoder", code_channels=model.code_channels,
+                            upscale=model.upscale, encoder_name=name, encoder_crc32=crc,
+                            ops=model.decoder.export_ops(), provenance=dprov)
+    print(f"wrote {edec_output}: {len(edec_bytes)} bytes; {summary(read_edec(edec_output))}")
+    return edec_bytes
 
 
 def _export_decoder_only(model: Codec, ck: dict, checkpoint, enet_path: Path, edec_output: Path, verify: bool,
@@ -150,14 +155,9 @@ def _export_decoder_only(model: Codec, ck: dict, checkpoint, enet_path: Path, ed
     print(f"{enet_path}: encoder identical to the checkpoint's (every layer's codes, biases and shifts), "
           f"crc32 0x{crc:08x}, left unchanged")
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    dprov = {"tool": TOOL_NAME, "created": created, "checkpoint": str(checkpoint),
-             "steps_trained": ck["step"], "val_psnr": ck.get("val_psnr"), "bpp": model.bpp,
-             "training": "decoder only (train.freeze_encoder), encoder frozen as in the .enet",
-             "config": ck["config"], "output": "RGB, clamp(y, 0, 1) * 255 rounded half up"}
-    edec_bytes = write_edec(edec_output, name=f"{name}-decoder", code_channels=model.code_channels,
-                            upscale=model.upscale, encoder_name=name, encoder_crc32=crc,
-                            ops=model.decoder.export_ops(), provenance=dprov)
-    print(f"wrote {edec_output}: {len(edec_bytes)} bytes; {summary(read_edec(edec_output))}")
+    edec_bytes = write_decoder(model, ck, checkpoint, edec_output, name, crc, created,
+                               training="decoder only (train.freeze_encoder), encoder frozen as in the .enet",
+                               config=ck["config"])
     if log_src:
         dst = edec_output.with_name(edec_output.stem + ".decoder.train.log")
         shutil.copyfile(log_src, dst)

@@ -164,11 +164,13 @@ def encoder_report(model: Codec, codes: torch.Tensor | None = None) -> str:
 
 
 @torch.no_grad()
-def validate(model: Codec, frames: list[np.ndarray],
-             device: torch.device = torch.device("cpu")) -> tuple[float, list[float], torch.Tensor]:
-    """Mean PSNR (dB, 8-bit RGB) of the held-out frames through the exact encoder and the decoder."""
+def validate(model: Codec, frames: list[np.ndarray], device: torch.device = torch.device("cpu"),
+             prior: RatePrior | None = None) -> tuple[float, list[float], torch.Tensor, float | None]:
+    """Mean PSNR (dB, 8-bit RGB) of the held-out frames through the exact encoder and the decoder,
+    the per-frame PSNRs, all codes, and (with a ``prior``) the mean over the frames of its estimated
+    code length per frame pixel (bpp; else None)."""
     model.eval()
-    scores, allcodes = [], []
+    scores, allcodes, bpps = [], [], []
     for f in frames:
         x = torch.from_numpy(np.asarray(f))[None].to(device)
         xp = pad_to_multiple(x, model.patch)
@@ -176,20 +178,10 @@ def validate(model: Codec, frames: list[np.ndarray],
         rec = to_pixels(y)[..., :x.shape[-2], :x.shape[-1]]
         scores.append(psnr(rec, x))
         allcodes.append(codes.flatten(2).cpu())
-    return float(np.mean(scores)), scores, torch.cat(allcodes, dim=2)[..., None]
-
-
-@torch.no_grad()
-def validate_rate(model: Codec, prior: RatePrior, frames: list[np.ndarray],
-                  device: torch.device = torch.device("cpu")) -> float:
-    """Mean over the held-out frames of the prior's estimated code length per frame pixel (bpp)."""
-    model.eval()
-    out = []
-    for f in frames:
-        x = torch.from_numpy(np.asarray(f))[None].to(device)
-        codes = model.encode(pad_to_multiple(x, model.patch).float())
-        out.append(float(prior.bits(codes)[0]) / (x.shape[-2] * x.shape[-1]))
-    return float(np.mean(out))
+        if prior is not None:
+            bpps.append(float(prior.bits(codes)[0]) / (x.shape[-2] * x.shape[-1]))
+    bpp = float(np.mean(bpps)) if prior is not None else None
+    return float(np.mean(scores)), scores, torch.cat(allcodes, dim=2)[..., None], bpp
 
 
 def rd_objective(scores: list[float], bpp: float, rate_lambda: float) -> float:
@@ -409,18 +401,16 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                   + (f" est {bpp_sum / n_loss:.4f} bpp" if prior is not None else ""), flush=True)
         if step % every == 0 or step == end:
             t1 = time.time()
-            vp, scores, vcodes = validate(model, frames, device)
-            vp_ema, scores_ema = None, None
+            vp, scores, vcodes, vb = validate(model, frames, device, prior)
+            vp_ema, scores_ema, vb_ema = None, None, None
             if ema is not None:
-                vp_ema, scores_ema, _ = validate(ema, frames, device)
+                vp_ema, scores_ema, _, vb_ema = validate(ema, frames, device, prior)
             if prior is None:
                 use_ema = vp_ema is not None and vp_ema > vp
                 cand = vp_ema if use_ema else vp
                 is_best = cand > best["val_psnr"]
             else:   # rate-distortion: the lower validation objective wins (both weight sets, and best)
-                vb = validate_rate(model, prior, frames, device)
                 obj = rd_objective(scores, vb, rate_lambda)
-                vb_ema = validate_rate(ema, prior, frames, device) if ema is not None else None
                 obj_ema = rd_objective(scores_ema, vb_ema, rate_lambda) if ema is not None else None
                 use_ema = obj_ema is not None and obj_ema < obj
                 cand = vp_ema if use_ema else vp
