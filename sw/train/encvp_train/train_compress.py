@@ -72,6 +72,11 @@ TRAIN_DEFAULTS = {
     "rate_width": 8,          # rate prior: hidden units per code channel
     "rate_kernel": 5,         # rate prior: context window (odd)
     "rate_lr": 1e-3,          # rate prior's peak rate (Adam; same schedule): it starts from nothing
+    "rate_target": 0.0,       # >0 (bpp, the prior's estimate on the validation photos): rate_lambda is only
+                              # the start; after each validation it is multiplied by
+                              # exp(rate_gain * (estimate - target) / target) (at most x2 or /2), and the
+                              # checkpoint kept is the best-PSNR one whose estimate is <= target
+    "rate_gain": 1.0,
 }
 
 
@@ -184,6 +189,24 @@ def validate(model: Codec, frames: list[np.ndarray], device: torch.device = torc
     return float(np.mean(scores)), scores, torch.cat(allcodes, dim=2)[..., None], bpp
 
 
+def rate_control(lam: float, est: float, target: float, gain: float) -> float:
+    """The next rate weight of a run with ``train.rate_target``: up when the validation estimate
+    ``est`` is above ``target``, down when below, by at most a factor of 2 per validation."""
+    f = math.exp(gain * (est - target) / target)
+    return lam * min(2.0, max(0.5, f))
+
+
+def better_at_target(cand_psnr: float, cand_bpp: float, best: dict, target: float) -> bool:
+    """Checkpoint choice of a run with ``train.rate_target``: a candidate whose estimated rate meets
+    the target beats any that does not, then the higher PSNR wins; while none meets it, the lower
+    rate wins (the run is still on its way down)."""
+    best_bpp = best.get("val_bpp_est", math.inf)
+    ok, best_ok = cand_bpp <= target, best_bpp <= target
+    if ok != best_ok:
+        return ok
+    return cand_psnr > best["val_psnr"] if ok else cand_bpp < best_bpp
+
+
 def rd_objective(scores: list[float], bpp: float, rate_lambda: float) -> float:
     """The training loss on the validation frames: mean MSE (on [0, 1], from each frame's PSNR)
     + ``rate_lambda`` x estimated bpp."""
@@ -280,6 +303,12 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
         raise ConfigError(f"train.rate_lambda must be >= 0, got {rate_lambda}")
     if rate_lambda and freeze:
         raise ConfigError("train.rate_lambda needs a trainable encoder (not train.freeze_encoder)")
+    rate_target, rate_gain = float(tc["rate_target"]), float(tc["rate_gain"])
+    if rate_target < 0 or (rate_target and not rate_lambda):
+        raise ConfigError(f"train.rate_target = {rate_target:g} needs train.rate_lambda > 0 (the starting "
+                          f"weight) and must be > 0 (bpp) or 0 (off)")
+    if rate_target and not 0 < rate_gain <= 10:
+        raise ConfigError(f"train.rate_gain must be in (0, 10], got {rate_gain:g}")
     prior = RatePrior(model.code_channels, int(tc["rate_width"]), int(tc["rate_kernel"])) if rate_lambda else None
     log(f"codec: {model.code_channels} code channels x {model.code_size}x{model.code_size} per "
         f"{model.patch}x{model.patch} patch = {model.bpp:g} bpp; decoder "
@@ -304,6 +333,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             if "rate_prior" not in ck:
                 raise ConfigError(f"{ck_last} was trained without train.rate_lambda: cannot resume with it")
             prior.load_state_dict(ck["rate_prior"])
+            if rate_target and "rate_lambda_now" in ck:
+                rate_lambda = float(ck["rate_lambda_now"])
         log(f"resumed from {ck_last}: step {start}, best val {best['val_psnr']:.3f} dB at step {best['step']}")
     else:
         if resume:
@@ -342,8 +373,10 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             popt.load_state_dict(ck["rate_optimizer"])
         log(f"rate term: loss = MSE + {rate_lambda:g} x estimated bpp (causal context prior over the codes, "
             f"{tc['rate_width']} units per channel, {tc['rate_kernel']}x{tc['rate_kernel']} window, "
-            f"{sum(p.numel() for p in prior.parameters())} parameters; checkpoints chosen by MSE + "
-            f"{rate_lambda:g} x bpp on the validation photos)")
+            f"{sum(p.numel() for p in prior.parameters())} parameters; checkpoints chosen by "
+            + (f"the best PSNR at an estimated <= {rate_target:g} bpp on the validation photos; the weight "
+               f"follows the estimate, gain {rate_gain:g})" if rate_target else
+               f"MSE + {rate_lambda:g} x bpp on the validation photos)"))
     ema_decay = float(tc["ema_decay"])
     ema = make_ema(model, ema_decay, ema_state, log)
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
@@ -412,14 +445,21 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             else:   # rate-distortion: the lower validation objective wins (both weight sets, and best)
                 obj = rd_objective(scores, vb, rate_lambda)
                 obj_ema = rd_objective(scores_ema, vb_ema, rate_lambda) if ema is not None else None
-                use_ema = obj_ema is not None and obj_ema < obj
+                if rate_target:
+                    use_ema = ema is not None and better_at_target(vp_ema, vb_ema,
+                                                                   {"val_psnr": vp, "val_bpp_est": vb}, rate_target)
+                else:
+                    use_ema = obj_ema is not None and obj_ema < obj
                 cand = vp_ema if use_ema else vp
                 cand_obj, cand_bpp = (obj_ema, vb_ema) if use_ema else (obj, vb)
-                is_best = cand_obj < best.get("val_objective", math.inf)
+                if rate_target:
+                    is_best = better_at_target(cand, cand_bpp, best, rate_target)
+                else:
+                    is_best = cand_obj < best.get("val_objective", math.inf)
             if is_best:
                 best = {"val_psnr": cand, "step": step, "weights": "ema" if use_ema else "raw"}
                 if prior is not None:
-                    best.update(val_objective=cand_obj, val_bpp_est=cand_bpp)
+                    best.update(val_objective=cand_obj, val_bpp_est=cand_bpp, rate_lambda=rate_lambda)
             tr_mse = loss_sum / max(1, n_loss)
             rec = {"step": step, "train_mse": tr_mse, "train_psnr": -10 * math.log10(max(tr_mse, 1e-12)),
                    "val_psnr": vp, "val_psnr_each": scores, "lr_factor": f, "round_s": round(el, 1),
@@ -429,11 +469,16 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                 rec.update(val_psnr_ema=vp_ema, val_psnr_ema_each=scores_ema)
             ema_note = f" ema {vp_ema:.3f} dB" if vp_ema is not None else ""
             if prior is not None:
-                rec.update(train_bpp_est=bpp_sum / max(1, n_loss), val_bpp_est=vb, val_objective=obj)
+                rec.update(train_bpp_est=bpp_sum / max(1, n_loss), val_bpp_est=vb, val_objective=obj,
+                           rate_lambda=rate_lambda)
                 ema_note += f" est {vb:.4f} bpp (train {rec['train_bpp_est']:.4f}) objective {obj:.6f}"
                 if vb_ema is not None:
                     rec.update(val_bpp_est_ema=vb_ema, val_objective_ema=obj_ema)
                     ema_note += f" ema est {vb_ema:.4f} bpp objective {obj_ema:.6f}"
+            if rate_target:
+                # the weight of the next steps follows the raw weights' estimate (the EMA lags it)
+                rate_lambda = rate_control(rate_lambda, vb, rate_target, rate_gain)
+                ema_note += f" -> lambda {rate_lambda:.5f}"
             log(f"step {step}/{steps}: train {rec['train_psnr']:.2f} dB  val {vp:.3f} dB{ema_note}"
                 f"{' *' if is_best else ''}{' (ema)' if is_best and use_ema else ''} "
                 f"[{' '.join(f'{s:.2f}' for s in scores)}]  ({el:.0f}s, {rec['px_s'] / 1e3:.1f}k px/s, "
@@ -447,7 +492,8 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
             if ema is not None:
                 state["ema"] = ema.state_dict()
             if prior is not None:
-                state.update(rate_prior=prior.state_dict(), rate_optimizer=popt.state_dict())
+                state.update(rate_prior=prior.state_dict(), rate_optimizer=popt.state_dict(),
+                             rate_lambda_now=rate_lambda)
             atomic_save(state, ck_last)
             if is_best:
                 if use_ema:

@@ -304,6 +304,31 @@ class TestTrainSmoke(unittest.TestCase):
         self.assertAlmostEqual(s6["best"]["val_objective"], low, places=12)
         ck6 = torch.load(out6 / "best.pt", weights_only=False)
         self.assertIn("rate_prior", ck6)
+
+        # a rate target: the weight follows the validation estimate (here far above a target of
+        # 0.01 bpp, so it doubles at every validation, the cap), the resumed run continues from the
+        # saved weight instead of the config's, and while no checkpoint meets the target the lowest
+        # estimate is kept
+        cfg8 = json.loads(json.dumps(cfg6))
+        cfg8["train"].update({"rate_target": 0.01})
+        out8 = d / "run8"
+        train(normalize(cfg8), out8, data_override=str(photos), stop_after=2, quiet=True)
+        s8 = train(normalize(cfg8), out8, resume=True, data_override=str(photos), quiet=True)
+        recs8 = [json.loads(l) for l in (out8 / "metrics.jsonl").read_text().splitlines()]
+        self.assertEqual([r["rate_lambda"] for r in recs8], [0.05, 0.1])
+        self.assertEqual(torch.load(out8 / "last.pt", weights_only=False)["rate_lambda_now"], 0.2)
+        log8 = (out8 / "train.log").read_text()
+        self.assertIn("-> lambda 0.10000", log8)
+        self.assertIn("-> lambda 0.20000", log8)
+        self.assertIn("best PSNR at an estimated <= 0.01 bpp", log8)
+        lowest = min(min(r["val_bpp_est"], r["val_bpp_est_ema"]) for r in recs8)
+        self.assertEqual(s8["best"]["val_bpp_est"], lowest)
+        for bad_t in ({"rate_target": -0.1}, {"rate_target": 0.2, "rate_lambda": 0.0},
+                      {"rate_target": 0.2, "rate_gain": 0.0}):
+            cfg9 = json.loads(json.dumps(cfg6))
+            cfg9["train"].update(bad_t)
+            with self.assertRaisesRegex(ConfigError, "rate_target|rate_gain"):
+                train(normalize(cfg9), d / "run9", data_override=str(photos), quiet=True)
         with self.assertRaisesRegex(ConfigError, "without train.rate_lambda"):
             cfg7 = json.loads(json.dumps(CFG))
             cfg7["train"]["rate_lambda"] = 0.05
@@ -317,9 +342,6 @@ class TestTrainSmoke(unittest.TestCase):
         self.assertTrue((d / "run3" / "summary.json").is_file())
         self.assertIn("schedule shortened to 3 steps", (d / "run3" / "train.log").read_text())
 
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 class TestWiden(unittest.TestCase):
@@ -362,3 +384,7 @@ class TestWiden(unittest.TestCase):
         self.assertTrue(torch.equal(wo[:2], w))
         for j in range(3):                                      # same values, inputs permuted
             self.assertTrue(torch.equal(wo[2 + j].sort(0).values, w[j % 2].sort(0).values))
+
+
+if __name__ == "__main__":
+    unittest.main()

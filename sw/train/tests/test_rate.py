@@ -10,6 +10,7 @@ import torch
 
 from encvp_train.codec import Codec
 from encvp_train.rate import RatePrior, causal_mask
+from encvp_train.train_compress import better_at_target, rate_control
 
 
 def randomized(channels, width=4, kernel=5, seed=0):
@@ -105,6 +106,31 @@ class TestRatePrior(unittest.TestCase):
         g = [l.weight.grad for l in codec.encoder.layers]
         self.assertTrue(all(t is not None and float(t.abs().sum()) > 0 for t in g))
         self.assertTrue(math.isfinite(float(sum(t.abs().sum() for t in g))))
+
+
+
+class TestRateTarget(unittest.TestCase):
+    """train.rate_target: the weight's controller and the checkpoint choice (pure functions)."""
+
+    def test_control(self):
+        self.assertEqual(rate_control(0.01, 0.25, 0.25, 1.0), 0.01)           # on target: unchanged
+        up = rate_control(0.01, 0.275, 0.25, 1.0)                             # 10 % over: x e^0.1
+        self.assertAlmostEqual(up, 0.01 * math.exp(0.1), places=12)
+        self.assertAlmostEqual(rate_control(0.01, 0.225, 0.25, 1.0), 0.01 * math.exp(-0.1), places=12)
+        self.assertEqual(rate_control(0.01, 1.0, 0.25, 1.0), 0.02)           # capped at x2
+        self.assertEqual(rate_control(0.01, 0.0, 0.25, 5.0), 0.005)          # and at /2
+        self.assertGreater(rate_control(0.01, 0.3, 0.25, 2.0), rate_control(0.01, 0.3, 0.25, 1.0))
+
+    def test_choice(self):
+        best = {"val_psnr": 27.0, "val_bpp_est": 0.24}                       # meets 0.25
+        self.assertTrue(better_at_target(27.1, 0.249, best, 0.25))           # higher PSNR, meets
+        self.assertFalse(better_at_target(26.9, 0.20, best, 0.25))           # lower rate, lower PSNR
+        self.assertFalse(better_at_target(28.0, 0.26, best, 0.25))           # misses the target
+        over = {"val_psnr": 28.0, "val_bpp_est": 0.30}                        # misses it
+        self.assertTrue(better_at_target(20.0, 0.25, over, 0.25))            # meeting it comes first
+        self.assertTrue(better_at_target(27.0, 0.29, over, 0.25))            # then the lower rate
+        self.assertFalse(better_at_target(29.0, 0.31, over, 0.25))
+        self.assertTrue(better_at_target(20.0, 0.9, {"val_psnr": -1.0, "step": 0}, 0.25))  # first one
 
 
 if __name__ == "__main__":
