@@ -77,6 +77,8 @@ TRAIN_DEFAULTS = {
                               # exp(rate_gain * (estimate - target) / target) (at most x2 or /2), and the
                               # checkpoint kept is the best-PSNR one whose estimate is <= target
     "rate_gain": 1.0,
+    "rate_control_from": 0,   # with rate_target: the weight stays at rate_lambda until this step (the prior
+                              # starts at one bit per bit, and while it learns its estimate falls by itself)
 }
 
 
@@ -309,6 +311,9 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                           f"weight) and must be > 0 (bpp) or 0 (off)")
     if rate_target and not 0 < rate_gain <= 10:
         raise ConfigError(f"train.rate_gain must be in (0, 10], got {rate_gain:g}")
+    control_from = int(tc["rate_control_from"])
+    if control_from < 0:
+        raise ConfigError(f"train.rate_control_from must be a step >= 0, got {control_from}")
     prior = RatePrior(model.code_channels, int(tc["rate_width"]), int(tc["rate_kernel"])) if rate_lambda else None
     log(f"codec: {model.code_channels} code channels x {model.code_size}x{model.code_size} per "
         f"{model.patch}x{model.patch} patch = {model.bpp:g} bpp; decoder "
@@ -475,7 +480,7 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                 if vb_ema is not None:
                     rec.update(val_bpp_est_ema=vb_ema, val_objective_ema=obj_ema)
                     ema_note += f" ema est {vb_ema:.4f} bpp objective {obj_ema:.6f}"
-            if rate_target:
+            if rate_target and step >= control_from:
                 # the weight of the next steps follows the raw weights' estimate (the EMA lags it)
                 rate_lambda = rate_control(rate_lambda, vb, rate_target, rate_gain)
                 ema_note += f" -> lambda {rate_lambda:.5f}"

@@ -323,11 +323,19 @@ class TestTrainSmoke(unittest.TestCase):
         self.assertIn("best PSNR at an estimated <= 0.01 bpp", log8)
         lowest = min(min(r["val_bpp_est"], r["val_bpp_est_ema"]) for r in recs8)
         self.assertEqual(s8["best"]["val_bpp_est"], lowest)
+        # the controller waits for train.rate_control_from: the weight of both rounds is the config's,
+        # and it moves at the first validation at or after that step
+        cfg10 = json.loads(json.dumps(cfg8))
+        cfg10["train"].update({"rate_control_from": 4})
+        train(normalize(cfg10), d / "run10", data_override=str(photos), quiet=True)
+        recs10 = [json.loads(l) for l in (d / "run10" / "metrics.jsonl").read_text().splitlines()]
+        self.assertEqual([r["rate_lambda"] for r in recs10], [0.05, 0.05])
+        self.assertEqual(torch.load(d / "run10" / "last.pt", weights_only=False)["rate_lambda_now"], 0.1)
         for bad_t in ({"rate_target": -0.1}, {"rate_target": 0.2, "rate_lambda": 0.0},
-                      {"rate_target": 0.2, "rate_gain": 0.0}):
+                      {"rate_target": 0.2, "rate_gain": 0.0}, {"rate_target": 0.2, "rate_control_from": -1}):
             cfg9 = json.loads(json.dumps(cfg6))
             cfg9["train"].update(bad_t)
-            with self.assertRaisesRegex(ConfigError, "rate_target|rate_gain"):
+            with self.assertRaisesRegex(ConfigError, "rate_target|rate_gain|rate_control_from"):
                 train(normalize(cfg9), d / "run9", data_override=str(photos), quiet=True)
         with self.assertRaisesRegex(ConfigError, "without train.rate_lambda"):
             cfg7 = json.loads(json.dumps(CFG))
