@@ -448,19 +448,18 @@ def train(cfg: dict, out: Path, resume: bool = False, data_override: str | None 
                 cand = vp_ema if use_ema else vp
                 is_best = cand > best["val_psnr"]
             else:   # rate-distortion: the lower validation objective wins (both weight sets, and best)
+                def beats(psnr_, bpp_, obj_, ref):   # with a target: its rule; else the lower objective
+                    if rate_target:
+                        return better_at_target(psnr_, bpp_, ref, rate_target)
+                    return obj_ < ref.get("val_objective", math.inf)
+
                 obj = rd_objective(scores, vb, rate_lambda)
                 obj_ema = rd_objective(scores_ema, vb_ema, rate_lambda) if ema is not None else None
-                if rate_target:
-                    use_ema = ema is not None and better_at_target(vp_ema, vb_ema,
-                                                                   {"val_psnr": vp, "val_bpp_est": vb}, rate_target)
-                else:
-                    use_ema = obj_ema is not None and obj_ema < obj
+                use_ema = ema is not None and beats(vp_ema, vb_ema, obj_ema,
+                                                    {"val_psnr": vp, "val_bpp_est": vb, "val_objective": obj})
                 cand = vp_ema if use_ema else vp
                 cand_obj, cand_bpp = (obj_ema, vb_ema) if use_ema else (obj, vb)
-                if rate_target:
-                    is_best = better_at_target(cand, cand_bpp, best, rate_target)
-                else:
-                    is_best = cand_obj < best.get("val_objective", math.inf)
+                is_best = beats(cand, cand_bpp, cand_obj, best)
             if is_best:
                 best = {"val_psnr": cand, "step": step, "weights": "ema" if use_ema else "raw"}
                 if prior is not None:
